@@ -1,0 +1,72 @@
+"""Roles as Django groups: names, permissions, and `roles_ensure()` that creates them idempotently.
+
+Group names are stable identifiers (stored in the database); their display names are translated.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+LEARNER = "Learner"
+DEPARTMENT_ADMIN = "Department admin"  # 单位管理员
+BUREAU_STAFF = "Bureau staff"  # 绩效科
+REVIEWER = "Reviewer"
+EDITOR = "Editor"
+
+ROLE_LABELS = {
+    LEARNER: _("Learner"),
+    DEPARTMENT_ADMIN: _("Department admin"),
+    BUREAU_STAFF: _("Bureau staff"),
+    REVIEWER: _("Reviewer"),
+    EDITOR: _("Editor"),
+}
+
+ACCESS_ADMIN = "wagtailadmin.access_admin"
+
+
+def _crud(model: str, *actions: str) -> list[str]:
+    return [f"departments.{action}_{model}" for action in actions]
+
+
+ALL = ("add", "change", "delete", "view")
+
+# Model permissions per group, as "app_label.codename".
+GROUP_PERMISSIONS: dict[str, list[str]] = {
+    LEARNER: [],
+    DEPARTMENT_ADMIN: [
+        ACCESS_ADMIN,
+        *_crud("department", "view"),
+        *_crud("unit", *ALL),
+        *_crud("office", *ALL),
+        *_crud("learner", *ALL),
+        *_crud("rosterimportjob", "add", "view"),
+    ],
+    BUREAU_STAFF: [
+        ACCESS_ADMIN,
+        *_crud("department", *ALL),
+        *_crud("unit", *ALL),
+        *_crud("office", *ALL),
+        *_crud("learner", *ALL),
+        *_crud("rosterimportjob", *ALL),
+    ],
+    # Reviewers check and publish what editors write.
+    REVIEWER: [ACCESS_ADMIN],
+    EDITOR: [
+        ACCESS_ADMIN,
+        "wagtaildocs.add_document", "wagtaildocs.change_document", "wagtaildocs.choose_document",
+        "wagtailimages.add_image", "wagtailimages.change_image", "wagtailimages.choose_image",
+    ],
+}
+
+# Wagtail page permissions granted on the root page (so on the whole tree).
+GROUP_PAGE_PERMISSIONS: dict[str, list[str]] = {
+    EDITOR: ["add", "change", "publish", "lock", "unlock"],
+    REVIEWER: ["change", "publish"],
+}
+
+# Wagtail collection permissions granted on the root collection.
+GROUP_COLLECTION_PERMISSIONS: dict[str, list[str]] = {
+    EDITOR: [
+        "wagtaildocs.add_document", "wagtaildocs.change_document", "wagtaildocs.choose_document",
+        "wagtailimages.add_image", "wagtailimages.change_image", "wagtailimages.choose_image",
+    ],
+    REVIEWER: ["wagtaildocs.choose_document", "wagtailimages.choose_image"],
+}
