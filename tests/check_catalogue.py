@@ -1,4 +1,7 @@
-"""Fail when a gettext catalogue has empty or fuzzy entries: `python -m tests.check_catalogue PO`."""
+"""Fail when a gettext catalogue has empty or fuzzy entries.
+
+Usage: `python -m tests.check_catalogue PATH.po`.
+"""
 
 import sys
 

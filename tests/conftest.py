@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from tests.services import DEFAULT_REDIS_URL, postgres_answers, redis_answers
+from tests.services import DEFAULT_REDIS_URL, redis_answers
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM then refuses to run
 # unless told that this is intended (TRAPS.md).
