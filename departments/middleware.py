@@ -16,6 +16,8 @@ class ForcePasswordChangeMiddleware:
             learner = getattr(user, "learner", None)
             if learner is not None and getattr(learner, "must_change_password", False):
                 allowed = {reverse("accounts:password_change"), reverse("accounts:logout")}
-                if request.path not in allowed and not request.path.startswith(("/static/", "/i18n/")):
+                if request.path not in allowed and not request.path.startswith(
+                    ("/static/", "/i18n/")
+                ):
                     return redirect("accounts:password_change")
         return self.get_response(request)

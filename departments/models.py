@@ -93,7 +93,10 @@ class Office(models.Model):
         Unit, on_delete=models.PROTECT, related_name="offices", verbose_name=_("budget unit")
     )
     kind = models.CharField(
-        _("kind"), max_length=16, choices=OfficeKind.choices, default=OfficeKind.BUSINESS,
+        _("kind"),
+        max_length=16,
+        choices=OfficeKind.choices,
+        default=OfficeKind.BUSINESS,
         help_text=_("Finance, business or general office."),
     )
 
@@ -103,7 +106,9 @@ class Office(models.Model):
         verbose_name_plural = _("offices")
         constraints = [
             models.UniqueConstraint(fields=["unit", "name"], name="office_unique_name_per_unit"),
-            models.CheckConstraint(condition=Q(kind__in=OfficeKind.values), name="office_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=OfficeKind.values), name="office_kind_valid"
+            ),
         ]
 
     def __str__(self):
@@ -119,7 +124,9 @@ class Learner(models.Model):
     and department are derived through the office and never stored twice."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="learner",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="learner",
         verbose_name=_("user account"),
     )
     office = models.ForeignKey(
@@ -129,16 +136,20 @@ class Learner(models.Model):
         _("position"), max_length=16, choices=Position.choices, default=Position.OTHER
     )
     staff_number = models.CharField(
-        _("staff number"), max_length=32, unique=True,
+        _("staff number"),
+        max_length=32,
+        unique=True,
         help_text=_("工号: also the login name."),
     )
     phone = models.CharField(_("mobile phone"), max_length=11, blank=True)
     is_active = models.BooleanField(
-        _("active"), default=True,
+        _("active"),
+        default=True,
         help_text=_("Inactive learners are kept for history but are not expected to train."),
     )
     must_change_password = models.BooleanField(
-        _("must change password"), default=False,
+        _("must change password"),
+        default=False,
         help_text=_("Set when an initial password is issued; cleared when the learner changes it."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -149,8 +160,12 @@ class Learner(models.Model):
         verbose_name = _("learner")
         verbose_name_plural = _("learners")
         constraints = [
-            models.CheckConstraint(condition=~Q(staff_number=""), name="learner_staff_number_not_empty"),
-            models.CheckConstraint(condition=Q(position__in=Position.values), name="learner_position_valid"),
+            models.CheckConstraint(
+                condition=~Q(staff_number=""), name="learner_staff_number_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(position__in=Position.values), name="learner_position_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(phone="") | Q(phone__regex=r"^1[3-9][0-9]{9}$"),
                 name="learner_phone_mobile",
@@ -181,6 +196,7 @@ class RosterImportJob(models.Model):
     """A roster upload and its background import: status, progress and the final report."""
 
     class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Awaiting confirmation")
         PENDING = "pending", _("Pending")
         RUNNING = "running", _("Running")
         SUCCEEDED = "succeeded", _("Succeeded")
@@ -189,11 +205,15 @@ class RosterImportJob(models.Model):
     file = models.FileField(_("file"), upload_to="roster_imports/%Y/%m/", blank=True)
     original_name = models.CharField(_("original file name"), max_length=255, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("uploaded by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
     )
     status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+        _("status"), max_length=16, choices=Status.choices, default=Status.UPLOADED
     )
     deactivate_missing = models.BooleanField(_("deactivate missing learners"), default=False)
     rows_total = models.PositiveIntegerField(_("rows in total"), default=0)
@@ -209,7 +229,8 @@ class RosterImportJob(models.Model):
         verbose_name_plural = _("roster imports")
         constraints = [
             models.CheckConstraint(
-                condition=Q(rows_done__lte=models.F("rows_total")), name="roster_job_progress_bounded"
+                condition=Q(rows_done__lte=models.F("rows_total")),
+                name="roster_job_progress_bounded",
             ),
         ]
 

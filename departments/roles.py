@@ -51,8 +51,12 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
     REVIEWER: [ACCESS_ADMIN],
     EDITOR: [
         ACCESS_ADMIN,
-        "wagtaildocs.add_document", "wagtaildocs.change_document", "wagtaildocs.choose_document",
-        "wagtailimages.add_image", "wagtailimages.change_image", "wagtailimages.choose_image",
+        "wagtaildocs.add_document",
+        "wagtaildocs.change_document",
+        "wagtaildocs.choose_document",
+        "wagtailimages.add_image",
+        "wagtailimages.change_image",
+        "wagtailimages.choose_image",
     ],
 }
 
@@ -65,8 +69,12 @@ GROUP_PAGE_PERMISSIONS: dict[str, list[str]] = {
 # Wagtail collection permissions granted on the root collection.
 GROUP_COLLECTION_PERMISSIONS: dict[str, list[str]] = {
     EDITOR: [
-        "wagtaildocs.add_document", "wagtaildocs.change_document", "wagtaildocs.choose_document",
-        "wagtailimages.add_image", "wagtailimages.change_image", "wagtailimages.choose_image",
+        "wagtaildocs.add_document",
+        "wagtaildocs.change_document",
+        "wagtaildocs.choose_document",
+        "wagtailimages.add_image",
+        "wagtailimages.change_image",
+        "wagtailimages.choose_image",
     ],
     REVIEWER: ["wagtaildocs.choose_document", "wagtailimages.choose_image"],
 }

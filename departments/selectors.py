@@ -74,3 +74,12 @@ def learners_by_staff_numbers(*, staff_numbers) -> dict[str, Learner]:
     return Learner.objects.select_related("user", "office__unit__department").in_bulk(
         list(staff_numbers), field_name="staff_number"
     )
+
+
+def learner_of(*, user) -> Learner | None:
+    """The learner record of this user, with office, unit and department, or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        Learner.objects.select_related("office__unit__department").filter(user=user).first()
+    )

@@ -7,6 +7,9 @@ from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from departments.selectors import learner_of
+from departments.services import learner_password_changed
+
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
@@ -17,12 +20,21 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:profile")
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        learner = getattr(self.request.user, "learner", None)
+        context["forced"] = bool(learner and learner.must_change_password)
+        return context
+
     def form_valid(self, form):
         response = super().form_valid(form)
+        learner_password_changed(user=form.user)
         messages.success(self.request, _("Your password has been changed."))
         return response
 
 
 @login_required
 def profile(request):
-    return render(request, "accounts/profile.html", {})
+    """The learner's own account page: name, organisation, password link."""
+    learner = learner_of(user=request.user)
+    return render(request, "accounts/profile.html", {"learner": learner})

@@ -6,3 +6,6 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "portal"
     verbose_name = _("Portal and policy library")
+
+    def ready(self):
+        from portal import signals  # noqa: F401  (connects the search index handlers)

@@ -1,11 +1,16 @@
 """Views of the public site that are not Wagtail pages."""
 
+from urllib.parse import urlencode
+
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from config.celery import app as celery_app
+from portal.search import QUERY_MAX_LENGTH
+from portal.selectors import site_search
 
 
 @never_cache
@@ -34,7 +39,14 @@ def healthz(request):
 @require_GET
 def search(request):
     """Site search (policies now; courses and cases later) for Chinese substrings."""
-    from django.shortcuts import render
-
-    query = (request.GET.get("q") or "").strip()[:100]
-    return render(request, "portal/search.html", {"search_query": query, "results": []})
+    query = (request.GET.get("q") or "").strip()[:QUERY_MAX_LENGTH]
+    kind = (request.GET.get("kind") or "").strip()[:32] or None
+    results = site_search(query=query, user=request.user, kind=kind,
+                          page=request.GET.get("page"), request=request)
+    params = {"q": query, **({"kind": kind} if kind else {})}
+    return render(request, "portal/search.html", {
+        "search_query": query,
+        "results": results,
+        "querystring": urlencode(params),
+        "max_length": QUERY_MAX_LENGTH,
+    })

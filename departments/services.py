@@ -1,0 +1,628 @@
+"""Writes: roles, roster import (and its background jobs), learner accounts and passwords."""
+
+import contextlib
+import logging
+import secrets
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import get_hasher, make_password
+from django.contrib.auth.models import Group, Permission
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from departments import roles
+from departments.models import Department, Learner, Office, RosterImportJob, Unit
+from departments.roster import (
+    COL_UNIT_CODE,
+    ERR_UNIT_EXISTS_ELSEWHERE,
+    RosterRow,
+    RowError,
+    normalise_office_kind,
+    normalise_position,
+    roster_parse,
+    roster_validate,
+)
+
+logger = logging.getLogger(__name__)
+User = get_user_model()
+
+ProgressCallback = Callable[[int, int], None]
+
+
+# --- Roles --------------------------------------------------------------------------------------
+
+
+def _permissions(names: Iterable[str]) -> list[Permission]:
+    wanted = [tuple(name.split(".", 1)) for name in names]
+    found = Permission.objects.filter(
+        content_type__app_label__in={a for a, _ in wanted}, codename__in={c for _, c in wanted}
+    ).select_related("content_type")
+    by_key = {(p.content_type.app_label, p.codename): p for p in found}
+    missing = [f"{a}.{c}" for a, c in wanted if (a, c) not in by_key]
+    if missing:
+        logger.warning("roles_ensure: permissions not found (yet): %s", ", ".join(missing))
+    return [by_key[key] for key in wanted if key in by_key]
+
+
+def roles_ensure() -> dict[str, Group]:
+    """Create or complete the role groups and their permissions; safe to run any number of times.
+
+    Adds what is missing and never removes permissions an administrator granted by hand.
+    """
+    from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
+
+    groups = {}
+    root_page = Page.get_first_root_node()
+    root_collection = Collection.get_first_root_node()
+    for name, perm_names in roles.GROUP_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        group.permissions.add(*_permissions(perm_names))
+        groups[name] = group
+        if root_page is not None:
+            for perm in _permissions(
+                f"wagtailcore.{kind}_page" for kind in roles.GROUP_PAGE_PERMISSIONS.get(name, [])
+            ):
+                GroupPagePermission.objects.get_or_create(
+                    group=group, page=root_page, permission=perm
+                )
+        if root_collection is not None:
+            for perm in _permissions(roles.GROUP_COLLECTION_PERMISSIONS.get(name, [])):
+                GroupCollectionPermission.objects.get_or_create(
+                    group=group, collection=root_collection, permission=perm
+                )
+    return groups
+
+
+# --- Roster import ------------------------------------------------------------------------------
+
+
+@dataclass
+class RosterReport:
+    """What a roster import did (or, on a dry run, would do)."""
+
+    rows_total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deactivated: int = 0
+    missing: list[dict] = field(default_factory=list)  # [{"staff_number", "name"}]
+    departments_created: int = 0
+    units_created: int = 0
+    offices_created: int = 0
+    by_office_kind: dict[str, int] = field(default_factory=dict)
+    by_position: dict[str, int] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict:
+        """JSON-safe form, stored on RosterImportJob.report."""
+        return {
+            "rows_total": self.rows_total,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deactivated": self.deactivated,
+            "missing": self.missing,
+            "departments_created": self.departments_created,
+            "units_created": self.units_created,
+            "offices_created": self.offices_created,
+            "by_office_kind": self.by_office_kind,
+            "by_position": self.by_position,
+            "errors": [e.as_dict() for e in self.errors],
+            "dry_run": self.dry_run,
+        }
+
+
+class _DryRunRollback(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _sqlite_real_param_limit():
+    """SQLite's compile-time parameter limit is usually 250,000 but Django 5.2 assumes 999,
+    which splits bulk writes into batches of ~90 rows. Use the real limit for this import only
+    (Django 6.0 reads it the same way)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    features = connection.features
+    had_own = "max_query_params" in features.__dict__
+    previous = features.max_query_params
+    try:
+        limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    except (AttributeError, sqlite3.Error):
+        limit = previous
+    features.max_query_params = max(previous, min(limit, 100_000))
+    try:
+        yield
+    finally:
+        if had_own:
+            features.max_query_params = previous
+        else:
+            del features.max_query_params
+
+
+def _unusable_password() -> str:
+    # Same format as set_unusable_password(): no hashing, so bulk creation stays fast. People
+    # log in after an administrator issues initial passwords (initial_passwords_issue).
+    return "!" + get_random_string(40)
+
+
+def roster_import(
+    *,
+    rows: list[RosterRow],
+    deactivate_missing: bool = False,
+    dry_run: bool = False,
+    progress: ProgressCallback | None = None,
+    department_codes: set[str] | None = None,
+) -> RosterReport:
+    """Import a roster all-or-nothing: create or update departments, units, offices and learners
+    by 工号; report (and optionally deactivate) active learners of the file's departments who are
+    not in it. With any error nothing is written. `department_codes` limits the rows allowed."""
+    report = RosterReport(rows_total=len(rows), dry_run=dry_run)
+    report.errors = roster_validate(rows, department_codes=department_codes)
+    existing_units = Unit.objects.select_related("department").in_bulk(
+        list({r.unit_code for r in rows if r.unit_code}), field_name="code"
+    )
+    reported_units = set()
+    for row in rows:
+        unit = existing_units.get(row.unit_code)
+        if (
+            unit
+            and row.department_code
+            and unit.department.code != row.department_code
+            and row.unit_code not in reported_units
+        ):
+            reported_units.add(row.unit_code)
+            report.errors.append(
+                RowError(
+                    row=row.row_number,
+                    column=COL_UNIT_CODE,
+                    message=str(
+                        ERR_UNIT_EXISTS_ELSEWHERE
+                        % {
+                            "value": row.unit_code,
+                            "existing": unit.department.code,
+                            "department": row.department_code,
+                        }
+                    ),
+                )
+            )
+    if report.errors:
+        report.errors.sort(key=lambda e: e.row or 0)
+        return report
+
+    with _sqlite_real_param_limit():
+        try:
+            with transaction.atomic():
+                _roster_write(rows, report, existing_units, deactivate_missing, progress)
+                if dry_run:
+                    raise _DryRunRollback
+        except _DryRunRollback:
+            pass
+    return report
+
+
+def _roster_write(rows, report, units_by_code, deactivate_missing, progress):
+    total = len(rows)
+
+    def step(done):
+        if progress is not None:
+            progress(min(done, total), total)
+
+    step(0)
+    # Departments
+    dept_names = {r.department_code: r.department_name for r in rows}
+    departments = Department.objects.in_bulk(list(dept_names), field_name="code")
+    new_departments = [
+        Department(code=c, name=n) for c, n in dept_names.items() if c not in departments
+    ]
+    renamed = []
+    for code, dept in departments.items():
+        if dept.name != dept_names[code]:
+            dept.name = dept_names[code]
+            renamed.append(dept)
+    Department.objects.bulk_create(new_departments)
+    Department.objects.bulk_update(renamed, ["name"])
+    report.departments_created = len(new_departments)
+    departments = Department.objects.in_bulk(list(dept_names), field_name="code")
+
+    # Units
+    unit_rows = {r.unit_code: r for r in rows}
+    new_units = [
+        Unit(code=c, name=r.unit_name, department=departments[r.department_code])
+        for c, r in unit_rows.items()
+        if c not in units_by_code
+    ]
+    renamed = []
+    for code, unit in units_by_code.items():
+        if unit.name != unit_rows[code].unit_name:
+            unit.name = unit_rows[code].unit_name
+            renamed.append(unit)
+    Unit.objects.bulk_create(new_units)
+    Unit.objects.bulk_update(renamed, ["name"])
+    report.units_created = len(new_units)
+    units = Unit.objects.in_bulk(list(unit_rows), field_name="code")
+
+    # Offices, keyed by (unit code, office name)
+    office_kinds = {
+        (r.unit_code, r.office_name): normalise_office_kind(r.office_kind) for r in rows
+    }
+    unit_code_by_id = {u.pk: code for code, u in units.items()}
+    existing_offices = {
+        (unit_code_by_id[o.unit_id], o.name): o
+        for o in Office.objects.filter(unit__in=list(units.values()))
+    }
+    new_offices = [
+        Office(unit=units[uc], name=name, kind=kind)
+        for (uc, name), kind in office_kinds.items()
+        if (uc, name) not in existing_offices
+    ]
+    rekinded = []
+    for key, office in existing_offices.items():
+        if key in office_kinds and office.kind != office_kinds[key]:
+            office.kind = office_kinds[key]
+            rekinded.append(office)
+    Office.objects.bulk_create(new_offices)
+    Office.objects.bulk_update(rekinded, ["kind"])
+    report.offices_created = len(new_offices)
+    offices = {
+        (unit_code_by_id[o.unit_id], o.name): o
+        for o in Office.objects.filter(unit__in=list(units.values()))
+    }
+    step(total // 4)
+
+    # Learners and their accounts
+    staff_numbers = [r.staff_number for r in rows]
+    learners = Learner.objects.select_related("user").in_bulk(
+        staff_numbers, field_name="staff_number"
+    )
+    accounts_without_learner = User.objects.filter(
+        username__in=[s for s in staff_numbers if s not in learners], learner__isnull=True
+    ).in_bulk(field_name="username")
+    changed_users, changed_learners, new_users, new_learner_rows = [], [], [], []
+    kinds, positions = Counter(), Counter()
+    for row in rows:
+        office = offices[(row.unit_code, row.office_name)]
+        position = normalise_position(row.position)
+        kinds[office.kind] += 1
+        positions[position] += 1
+        learner = learners.get(row.staff_number)
+        if learner is None:
+            user = accounts_without_learner.get(row.staff_number)
+            if user is None:
+                user = User(username=row.staff_number, password=_unusable_password())
+                new_users.append(user)
+            else:
+                changed_users.append(user)
+            user.first_name, user.email = row.name, row.email
+            new_learner_rows.append((row, user, office, position))
+            continue
+        user = learner.user
+        user_changed = (user.first_name, user.email) != (row.name, row.email)
+        learner_changed = (
+            learner.office_id,
+            learner.position,
+            learner.phone,
+            learner.is_active,
+        ) != (office.pk, position, row.phone, True)
+        if user_changed:
+            user.first_name, user.email = row.name, row.email
+            changed_users.append(user)
+        if learner_changed:
+            learner.office, learner.position, learner.phone = office, position, row.phone
+            learner.is_active = True
+            changed_learners.append(learner)
+        if user_changed or learner_changed:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    User.objects.bulk_create(new_users)
+    step(total // 2)
+    User.objects.bulk_update(changed_users, ["first_name", "email"])
+    now = timezone.now()
+    for learner in changed_learners:
+        learner.updated_at = now
+    Learner.objects.bulk_update(
+        changed_learners, ["office", "position", "phone", "is_active", "updated_at"]
+    )
+    Learner.objects.bulk_create(
+        [
+            Learner(
+                user=user,
+                office=office,
+                position=position,
+                staff_number=row.staff_number,
+                phone=row.phone,
+                is_active=True,
+            )
+            for row, user, office, position in new_learner_rows
+        ]
+    )
+    report.created = len(new_learner_rows)
+    step(total * 3 // 4)
+
+    # People of these departments who are not in the file
+    missing = (
+        Learner.objects.filter(office__unit__department__code__in=list(dept_names), is_active=True)
+        .exclude(staff_number__in=staff_numbers)
+        .select_related("user")
+        .order_by("staff_number")
+    )
+    report.missing = [{"staff_number": m.staff_number, "name": m.user.first_name} for m in missing]
+    if deactivate_missing and report.missing:
+        report.deactivated = Learner.objects.filter(pk__in=[m.pk for m in missing]).update(
+            is_active=False, updated_at=now
+        )
+    report.by_office_kind = dict(kinds)
+    report.by_position = dict(positions)
+    step(total)
+
+
+def roster_import_file(
+    *,
+    data: bytes,
+    filename: str,
+    deactivate_missing: bool = False,
+    dry_run: bool = False,
+    progress: ProgressCallback | None = None,
+    department_codes: set[str] | None = None,
+) -> RosterReport:
+    """Parse a roster file and import it (see roster_import); parse errors write nothing."""
+    parsed = roster_parse(data=data, filename=filename)
+    if parsed.errors:
+        return RosterReport(rows_total=len(parsed.rows), errors=parsed.errors, dry_run=dry_run)
+    return roster_import(
+        rows=parsed.rows,
+        deactivate_missing=deactivate_missing,
+        dry_run=dry_run,
+        progress=progress,
+        department_codes=department_codes,
+    )
+
+
+# --- Background import jobs ---------------------------------------------------------------------
+
+
+def roster_job_upload(
+    *,
+    user,
+    uploaded_file,
+    deactivate_missing: bool = False,
+) -> RosterImportJob:
+    """Store an uploaded roster and preview it (a dry run); nothing is imported yet."""
+    data = uploaded_file.read()
+    name = (getattr(uploaded_file, "name", "") or "roster")[-255:]
+    job = RosterImportJob(
+        created_by=user, original_name=name, deactivate_missing=deactivate_missing
+    )
+    department_codes = _user_department_codes(user)
+    preview = roster_import_file(
+        data=data,
+        filename=name,
+        dry_run=True,
+        deactivate_missing=deactivate_missing,
+        department_codes=department_codes,
+    )
+    job.rows_total = preview.rows_total
+    job.report = {"preview": preview.as_dict()}
+    if preview.errors:
+        job.status = RosterImportJob.Status.FAILED
+        job.finished_at = timezone.now()
+        job.report = preview.as_dict() | {"preview": preview.as_dict()}
+    else:
+        job.file.save(name, ContentFile(data), save=False)
+    job.save()
+    return job
+
+
+def roster_job_confirm(*, job: RosterImportJob) -> RosterImportJob:
+    """Import a previewed upload: small files now, large ones in the worker (after commit)."""
+    from departments.tasks import roster_import_job_run
+
+    updated = RosterImportJob.objects.filter(
+        pk=job.pk, status=RosterImportJob.Status.UPLOADED
+    ).update(status=RosterImportJob.Status.PENDING)
+    if not updated:
+        job.refresh_from_db()
+        return job
+    if job.rows_total > settings.ROSTER_ASYNC_THRESHOLD:
+        transaction.on_commit(lambda: roster_import_job_run.delay(job.pk))
+    else:
+        roster_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def _user_department_codes(user) -> set[str] | None:
+    """None for bureau staff (any department); else the codes of the departments they manage."""
+    from departments.selectors import departments_visible_to, user_is_bureau
+
+    if user is None or user_is_bureau(user):
+        return None
+    return set(departments_visible_to(user).values_list("code", flat=True))
+
+
+def roster_job_run(*, job_id: int) -> RosterImportJob | None:
+    """Run a queued import job; a job already claimed or finished is left alone."""
+    # Claimed with a conditional UPDATE so a redelivered task is a no-op.
+    claimed = RosterImportJob.objects.filter(
+        pk=job_id, status=RosterImportJob.Status.PENDING
+    ).update(status=RosterImportJob.Status.RUNNING, started_at=timezone.now())
+    if not claimed:
+        return None
+    job = RosterImportJob.objects.select_related("created_by").get(pk=job_id)
+
+    def progress(done, total):
+        RosterImportJob.objects.filter(pk=job_id).update(rows_done=done, rows_total=total)
+
+    try:
+        with job.file.open("rb") as handle:
+            data = handle.read()
+        report = roster_import_file(
+            data=data,
+            filename=job.original_name,
+            deactivate_missing=job.deactivate_missing,
+            progress=progress,
+            department_codes=_user_department_codes(job.created_by),
+        )
+    except Exception:
+        logger.exception("roster import job %s failed", job_id)
+        RosterImportJob.objects.filter(pk=job_id).update(
+            status=RosterImportJob.Status.FAILED,
+            finished_at=timezone.now(),
+            report={
+                "errors": [
+                    {
+                        "row": None,
+                        "column": "",
+                        "message": "internal error",
+                        "text": "internal error",
+                    }
+                ]
+            },
+        )
+        raise
+    status = RosterImportJob.Status.SUCCEEDED if report.ok else RosterImportJob.Status.FAILED
+    RosterImportJob.objects.filter(pk=job_id).update(
+        status=status,
+        finished_at=timezone.now(),
+        report=report.as_dict(),
+        rows_done=report.rows_total if report.ok else 0,
+        rows_total=report.rows_total,
+    )
+    job.refresh_from_db()
+    return job
+
+
+def roster_jobs_cleanup(*, older_than: timedelta = timedelta(days=7)) -> int:
+    """Delete uploaded files of finished (or never confirmed) jobs older than `older_than`;
+    the job records and their reports are kept."""
+    cutoff = timezone.now() - older_than
+    finished = Q(
+        status__in=[RosterImportJob.Status.SUCCEEDED, RosterImportJob.Status.FAILED],
+        finished_at__lt=cutoff,
+    )
+    never_confirmed = Q(status=RosterImportJob.Status.UPLOADED, created_at__lt=cutoff)
+    jobs = list(RosterImportJob.objects.filter(finished | never_confirmed).exclude(file=""))
+    for job in jobs:
+        job.file.delete(save=False)
+    RosterImportJob.objects.filter(pk__in=[j.pk for j in jobs]).update(file="")
+    return len(jobs)
+
+
+# --- Accounts and passwords ---------------------------------------------------------------------
+
+# Initial passwords are random (about 57 bits), shown once and must be changed at first login.
+# Their entropy, not key stretching, protects them, so they are hashed with a fast PBKDF2 variant
+# when it is configured (departments.hashers.InitialPasswordHasher): issuing passwords for a
+# whole department stays fast. Django re-hashes with the default hasher on the forced change.
+INITIAL_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105
+INITIAL_PASSWORD_LENGTH = 10
+
+
+def initial_password_hasher():
+    try:
+        return get_hasher("pbkdf2_sha256_initial")
+    except ValueError:
+        return get_hasher("default")
+
+
+def initial_password_generate() -> str:
+    return "".join(
+        secrets.choice(INITIAL_PASSWORD_ALPHABET) for _ in range(INITIAL_PASSWORD_LENGTH)
+    )
+
+
+@dataclass(frozen=True)
+class IssuedPassword:
+    staff_number: str
+    name: str
+    department: str
+    unit: str
+    office: str
+    password: str
+
+
+@transaction.atomic
+def initial_passwords_issue(*, learners: Iterable[Learner]) -> list[IssuedPassword]:
+    """Give each learner a new one-time password and force a change at next login.
+
+    The plain passwords are returned once (for the download) and never stored."""
+    learners = list(learners)
+    hasher = initial_password_hasher()
+    issued, users = [], []
+    for learner in learners:
+        password = initial_password_generate()
+        user = learner.user
+        user.password = make_password(password, hasher=hasher)
+        users.append(user)
+        issued.append(
+            IssuedPassword(
+                staff_number=learner.staff_number,
+                name=user.first_name,
+                department=learner.office.unit.department.name,
+                unit=learner.office.unit.name,
+                office=learner.office.name,
+                password=password,
+            )
+        )
+    User.objects.bulk_update(users, ["password"])
+    Learner.objects.filter(pk__in=[lr.pk for lr in learners]).update(
+        must_change_password=True, updated_at=timezone.now()
+    )
+    return issued
+
+
+def learner_password_reset(*, learner: Learner) -> str:
+    """Reset one learner's password to a new one-time password; returns it to show once."""
+    return initial_passwords_issue(learners=[learner])[0].password
+
+
+def learner_password_changed(*, user) -> None:
+    """Clear the forced-change flag after the learner chose their own password."""
+    Learner.objects.filter(user=user, must_change_password=True).update(
+        must_change_password=False, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def learner_create(
+    *,
+    staff_number: str,
+    name: str,
+    office: Office,
+    position: str,
+    phone: str = "",
+    email: str = "",
+    is_active: bool = True,
+) -> Learner:
+    """Create a learner together with their user account (username = 工号)."""
+    user = User(username=staff_number, first_name=name, email=email, password=_unusable_password())
+    user.full_clean(exclude=["password"])
+    user.save()
+    learner = Learner(
+        user=user,
+        office=office,
+        position=position,
+        staff_number=staff_number,
+        phone=phone,
+        is_active=is_active,
+    )
+    learner.full_clean()
+    learner.save()
+    return learner
