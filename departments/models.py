@@ -4,11 +4,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DepartmentKind(models.TextChoices):
     CITY = "city", _("City department")
-    DISTRICT = "district", _("District")
+    DISTRICT = "district", pgettext_lazy("department kind", "District")
 
 
 class OfficeKind(models.TextChoices):

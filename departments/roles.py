@@ -47,7 +47,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         *_crud("learner", *ALL),
         *_crud("rosterimportjob", *ALL),
     ],
-    # Reviewers check and publish what editors write.
+    # Reviewers mark essays and exercises; the quiz and casebook apps add their permissions.
     REVIEWER: [ACCESS_ADMIN],
     EDITOR: [
         ACCESS_ADMIN,
@@ -63,7 +63,6 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
 # Wagtail page permissions granted on the root page (so on the whole tree).
 GROUP_PAGE_PERMISSIONS: dict[str, list[str]] = {
     EDITOR: ["add", "change", "publish", "lock", "unlock"],
-    REVIEWER: ["change", "publish"],
 }
 
 # Wagtail collection permissions granted on the root collection.
@@ -76,5 +75,4 @@ GROUP_COLLECTION_PERMISSIONS: dict[str, list[str]] = {
         "wagtailimages.change_image",
         "wagtailimages.choose_image",
     ],
-    REVIEWER: ["wagtaildocs.choose_document", "wagtailimages.choose_image"],
 }

@@ -83,3 +83,26 @@ def learner_of(*, user) -> Learner | None:
     return (
         Learner.objects.select_related("office__unit__department").filter(user=user).first()
     )
+
+
+def roster_summary_visible_to(user) -> QuerySet[Department]:
+    """Per visible department: learners on the roster, by office kind and position, and how many
+    have an activated account (a usable password) — business offices counted on their own,
+    because their absence is the gap the bureau watches. One query, whatever the size."""
+    from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+    from django.db.models import Count, Q
+
+    from departments.models import OfficeKind, Position
+
+    on_roster = Q(units__offices__learners__is_active=True)
+    activated = on_roster & ~Q(
+        units__offices__learners__user__password__startswith=UNUSABLE_PASSWORD_PREFIX)
+    business = Q(units__offices__kind=OfficeKind.BUSINESS)
+    return departments_visible_to(user).annotate(
+        learners_total=Count("units__offices__learners", filter=on_roster),
+        heads=Count("units__offices__learners",
+                    filter=on_roster & Q(units__offices__learners__position=Position.HEAD)),
+        business_learners=Count("units__offices__learners", filter=on_roster & business),
+        activated_total=Count("units__offices__learners", filter=activated),
+        business_activated=Count("units__offices__learners", filter=activated & business),
+    ).order_by("sort_order", "code")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.history import HistoryView
@@ -307,3 +308,28 @@ class OrganisationViewSetGroup(ModelViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_organisation_viewsets():
     return OrganisationViewSetGroup()
+
+
+class RosterSummaryPanel(Component):
+    """Dashboard panel: each visible department's roster and activated accounts, with the
+    business offices shown separately (the participation gap the bureau follows)."""
+
+    name = "roster_summary"
+    order = 50
+    template_name = "departments/admin/roster_summary_panel.html"
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def get_context_data(self, parent_context=None):
+        return {"rows": self.rows}
+
+
+@hooks.register("construct_homepage_panels")
+def add_roster_summary_panel(request, panels):
+    if not (selectors.user_is_bureau(request.user)
+            or selectors.user_is_department_admin(request.user)):
+        return
+    rows = list(selectors.roster_summary_visible_to(request.user))
+    if rows:
+        panels.append(RosterSummaryPanel(rows))
