@@ -177,6 +177,11 @@ class Learner(models.Model):
         return f"{self.staff_number} {self.name}"
 
     @property
+    def account_activated(self) -> bool:
+        """The learner can log in: an initial password was issued or they chose one."""
+        return self.user.has_usable_password()
+
+    @property
     def name(self) -> str:
         return self.user.first_name
 

@@ -12,7 +12,7 @@ from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.components import Component
-from wagtail.admin.ui.tables import Column
+from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.views.generic.usage import UsageView
@@ -184,7 +184,9 @@ class LearnerViewSet(ScopedModelViewSet):
         Column("unit", label=_("Budget unit"), accessor="office.unit.name"),
         Column("department", label=_("Department"), accessor="office.unit.department.name"),
         "position",
-        "is_active",
+        BooleanColumn("is_active", label=_("Active")),
+        BooleanColumn("account_activated", label=_("Account activated"),
+                      accessor="account_activated"),
     ]
     filterset_class = LearnerFilterSet
     search_fields = ["staff_number", "user__first_name"]

@@ -43,3 +43,12 @@ def test_switcher_refuses_an_offsite_redirect(client):
     response = client.post("/i18n/setlang/", {"language": "en", "next": "https://evil.example/"})
     assert response.status_code == 302
     assert "evil.example" not in response["Location"]
+
+
+def test_admin_dashboard_links_nowhere_outside_the_intranet(client, django_user_model):
+    admin = django_user_model.objects.create_superuser("boss2", "b@example.invalid", "pw-123456")
+    client.force_login(admin)
+    html = client.get("/admin/").content.decode()
+    assert "guide.wagtail.org" not in html
+    assert "releases.wagtail.io" not in html
+    assert "wagtail.org/" not in html
