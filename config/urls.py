@@ -14,6 +14,8 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("search/", portal_views.search, name="search"),
+    path("casebook/", include("casebook.urls")),
+    path("quizzes/", include("quizzes.urls")),
 ]
 
 if settings.DEBUG:

@@ -46,9 +46,14 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         *_crud("office", *ALL),
         *_crud("learner", *ALL),
         *_crud("rosterimportjob", *ALL),
+        "quizzes.view_quiz",
+        "quizzes.view_attempt",
+        "quizzes.mark_attempt",
+        *[f"casebook.{action}_{model}" for model in (
+            "goalrulesettings", "indicator", "functionalclass") for action in ALL],
     ],
     # Reviewers mark essays and exercises; the quiz and casebook apps add their permissions.
-    REVIEWER: [ACCESS_ADMIN],
+    REVIEWER: [ACCESS_ADMIN, "quizzes.mark_attempt", "quizzes.view_attempt", "quizzes.view_quiz"],
     EDITOR: [
         ACCESS_ADMIN,
         "wagtaildocs.add_document",
@@ -57,6 +62,12 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "wagtailimages.add_image",
         "wagtailimages.change_image",
         "wagtailimages.choose_image",
+        *[f"quizzes.{action}_{model}" for model in (
+            "questionbank", "category", "question", "quiz") for action in ALL],
+        "quizzes.view_attempt",
+        *[f"casebook.{action}_indicator" for action in ALL],
+        "casebook.view_functionalclass", "casebook.add_functionalclass",
+        "casebook.change_functionalclass",
     ],
 }
 

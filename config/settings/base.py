@@ -220,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "departments.tasks.roster_jobs_cleanup",
         "schedule": 6 * 60 * 60,
     },
+    "quizzes-expire-overdue-attempts": {
+        "task": "quizzes.tasks.attempts_expire_overdue",
+        "schedule": 60,
+    },
 }
 
 # Wagtail 8's own background jobs run on django-tasks; run them in-process.

@@ -1,0 +1,239 @@
+"""Reads for the casebook: case lists, one case, indicator search, checker settings.
+
+Indicator search (Chinese substrings, indexed on SQLite and PostgreSQL alike): every indicator
+has one ``IndicatorGram`` row per distinct character and per adjacent character pair of its
+search key (name, sector, level 2; case-folded). A query term of one character is looked up as
+a unigram, a longer term as its bigrams; the candidates are the indicators holding *all* query
+grams (an index range on ``(gram, indicator)`` + GROUP BY/HAVING), and a final ``LIKE '%term%'``
+on those candidates only removes false positives (grams present but not adjacent). Neither
+pg_trgm nor FTS5 is needed: pg_trgm drops CJK characters under some locales, and FTS5's trigram
+tokenizer cannot answer 1- and 2-character queries.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Length
+
+from casebook.models import (
+    CaseIndexPage,
+    CasePage,
+    FunctionalClass,
+    FunctionalClassLevel,
+    GoalRuleSettings,
+    Indicator,
+    IndicatorGram,
+)
+from portal.search import query_terms
+
+QUERY_MAX_LENGTH = 50
+QUERY_MAX_TERMS = 5
+QUERY_MAX_GRAMS = 8
+AUTOCOMPLETE_LIMIT = 20
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+# --- Checker settings ---------------------------------------------------------------------------
+
+
+def checker_config_for(*, framework: str, year: int) -> dict | None:
+    """The bureau's saved checker overrides for ``framework`` and ``year``, or None."""
+    row = (GoalRuleSettings.objects.filter(framework=str(framework), year=int(year))
+           .values_list("overrides", flat=True).first())
+    return dict(row) if row is not None else None
+
+
+# --- Cases --------------------------------------------------------------------------------------
+
+
+def cases_for_index(
+    *,
+    index: CaseIndexPage,
+    func_class: str | None = None,
+    stage: str | None = None,
+    department: str | None = None,
+    difficulty: str | None = None,
+    q: str | None = None,
+) -> QuerySet[CasePage]:
+    """Live cases under ``index`` matching the filters and every term of ``q`` (substring)."""
+    cases = (CasePage.objects.child_of(index).live()
+             .select_related("func_class", "func_subclass"))
+    if func_class:
+        cases = cases.filter(func_class__code=func_class)
+    if stage:
+        cases = cases.filter(stages__contains=f",{stage},")
+    if department:
+        cases = cases.filter(department=department)
+    if difficulty:
+        cases = cases.filter(difficulty=difficulty)
+    for term in query_terms(_CONTROL_CHARS.sub("", q or ""))[:QUERY_MAX_TERMS]:
+        cases = cases.filter(
+            Q(title__icontains=term) | Q(department__icontains=term) | Q(code__icontains=term)
+            | Q(overall_goal__icontains=term) | Q(annual_goal__icontains=term)
+            | Q(background__icontains=term) | Q(reference_rows__name__icontains=term)
+        )
+    if q:
+        cases = cases.distinct()
+    return cases.order_by("func_class__code", "-year", "code", "pk")
+
+
+def case_departments(*, index: CaseIndexPage) -> list[str]:
+    """Departments that have live cases under ``index``, sorted."""
+    return list(CasePage.objects.child_of(index).live().order_by("department")
+                .values_list("department", flat=True).distinct())
+
+
+def case_func_classes(*, index: CaseIndexPage) -> list[tuple[str, str]]:
+    """(code, name) of the functional classes used by live cases under ``index``."""
+    rows = (CasePage.objects.child_of(index).live()
+            .values_list("func_class__code", "func_class__name").distinct())
+    return sorted(set(rows))
+
+
+def case_detail(*, case: CasePage) -> dict:
+    """Everything the case page shows besides the page fields (two queries)."""
+    rows = list(case.reference_rows.all())
+    spans = _level1_spans(rows)
+    return {
+        "reference_rows": rows,
+        # (row, rowspan of its level-1 cell, 0 when merged into the cell above)
+        "table_rows": [(row, spans.get(i, 0)) for i, row in enumerate(rows)],
+        "monitoring_rows": list(case.monitoring_rows.all()),
+        "self_evaluation_view": self_evaluation_view(case.self_evaluation),
+    }
+
+
+def _level1_spans(rows) -> dict[int, int]:
+    """{row index: rowspan} for the first row of each run of equal level1 values."""
+    spans: dict[int, int] = {}
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or rows[i].level1 != rows[start].level1:
+            spans[start] = i - start
+            start = i
+    return spans
+
+
+def self_evaluation_view(data) -> dict | None:
+    """A free self-evaluation dict as {"pairs": [(k, v)], "tables": [(k, headers, rows)]}."""
+    if not isinstance(data, dict) or not data:
+        return None
+    pairs, tables = [], []
+    for key, value in data.items():
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            headers: list[str] = []
+            for item in value:
+                headers.extend(k for k in item if k not in headers)
+            tables.append((str(key), headers, [[item.get(h, "") for h in headers]
+                                               for item in value]))
+        elif isinstance(value, dict):
+            pairs.extend((f"{key} · {k}", _plain(v)) for k, v in value.items())
+        else:
+            pairs.append((str(key), _plain(value)))
+    return {"pairs": pairs, "tables": tables}
+
+
+def _plain(value) -> str:
+    if isinstance(value, list):
+        return "、".join(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{k}: {_plain(v)}" for k, v in value.items())
+    return "" if value is None else str(value)
+
+
+# --- Indicator library --------------------------------------------------------------------------
+
+
+def query_grams(terms: list[str]) -> list[str]:
+    """The grams to look up for ``terms``: unigram for 1-character terms, else bigrams
+    (at most QUERY_MAX_GRAMS, spread over the terms; the final LIKE keeps results exact)."""
+    grams: list[str] = []
+    for term in terms:
+        candidates = [term] if len(term) == 1 else [term[i:i + 2]
+                                                    for i in range(len(term) - 1)]
+        for gram in candidates:
+            if gram not in grams:
+                grams.append(gram)
+    if len(grams) > QUERY_MAX_GRAMS:
+        step = len(grams) / QUERY_MAX_GRAMS
+        grams = [grams[int(i * step)] for i in range(QUERY_MAX_GRAMS)]
+    return grams
+
+
+def indicator_query_terms(q: str | None) -> list[str]:
+    """Case-folded terms of a user query (capped in length and number)."""
+    q = _CONTROL_CHARS.sub("", (q or "")[:QUERY_MAX_LENGTH])  # PostgreSQL rejects NUL
+    terms = [t.casefold() for t in query_terms(q)]
+    return terms[:QUERY_MAX_TERMS]
+
+
+def indicators_search(
+    *,
+    q: str | None = None,
+    func_class: str | None = None,
+    func_subclass: str | None = None,
+    level1: str | None = None,
+    level2: str | None = None,
+    source: str | None = None,
+    ordered_by_relevance: bool = False,
+) -> QuerySet[Indicator]:
+    """Indicators containing every term of ``q`` and matching the filters (one SQL query)."""
+    indicators = Indicator.objects.select_related("func_class", "func_subclass")
+    terms = indicator_query_terms(q)
+    if terms:
+        grams = query_grams(terms)
+        if len(grams) == 1:
+            candidates = IndicatorGram.objects.filter(gram=grams[0]).values("indicator_id")
+        else:
+            candidates = (IndicatorGram.objects.filter(gram__in=grams)
+                          .values("indicator_id").annotate(hits=Count("gram"))
+                          .filter(hits=len(grams)).values("indicator_id"))
+        indicators = indicators.filter(pk__in=candidates)
+        for term in terms:
+            indicators = indicators.filter(search_key__contains=term)
+    if func_class:
+        indicators = indicators.filter(func_class__code=func_class)
+    if func_subclass:
+        indicators = indicators.filter(func_subclass__code=func_subclass)
+    if level1:
+        indicators = indicators.filter(level1=level1)
+    if level2:
+        indicators = indicators.filter(level2=level2)
+    if source:
+        indicators = indicators.filter(source=source)
+    if ordered_by_relevance:
+        return indicators.annotate(name_length=Length("name")).order_by("name_length", "pk")
+    return indicators.order_by("func_class__code", "level1", "level2", "name", "pk")
+
+
+def indicators_autocomplete(*, q: str | None, func_class: str | None = None,
+                            level1: str | None = None, level2: str | None = None,
+                            limit: int = AUTOCOMPLETE_LIMIT) -> list[dict]:
+    """At most ``limit`` indicators for the goal-table editor, shortest names first."""
+    rows = indicators_search(q=q, func_class=func_class, level1=level1, level2=level2,
+                             ordered_by_relevance=True).values(
+        "pk", "name", "level1", "level2", "unit", "direction", "typical_value", "basis",
+        "explanation", "func_class__code", "func_class__name",
+    )[:max(1, min(limit, AUTOCOMPLETE_LIMIT))]
+    return [
+        {"id": row["pk"], "name": row["name"], "level1": row["level1"],
+         "level2": row["level2"], "unit": row["unit"], "direction": row["direction"],
+         "typical_value": row["typical_value"], "basis": row["basis"],
+         "explanation": row["explanation"][:200],
+         "func_class": f"{row['func_class__code']} {row['func_class__name']}"}
+        for row in rows
+    ]
+
+
+def indicator_level2_values() -> list[str]:
+    """Distinct level-2 names in the library (for filters)."""
+    return list(Indicator.objects.order_by("level2").values_list("level2", flat=True)
+                .distinct()[:200])
+
+
+def functional_classes_current(*, level: str = FunctionalClassLevel.CLASS
+                               ) -> QuerySet[FunctionalClass]:
+    """Rows of ``level`` whose names are in use today, by code."""
+    return FunctionalClass.objects.filter(level=level, valid_to__isnull=True).order_by("code")

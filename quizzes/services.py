@@ -1,0 +1,649 @@
+"""Writes: question bank (import, versions), attempts (start, autosave, submit, expiry), marking."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from quizzes import grading, types
+from quizzes.models import (
+    MAX_POINTS,
+    Attempt,
+    AttemptQuestion,
+    AttemptStatus,
+    Category,
+    Choice,
+    Kind,
+    MarkingRecord,
+    MultipleScoring,
+    Question,
+    QuestionBank,
+    QuestionVersion,
+    Quiz,
+)
+from quizzes.signals import attempt_graded
+
+logger = logging.getLogger(__name__)
+
+# Error messages (tests assert these constants).
+QUIZ_DRAFT = gettext_lazy("This quiz is a draft and cannot be taken yet.")
+QUIZ_NOT_OPEN = gettext_lazy("This quiz is not open at the moment.")
+QUIZ_NO_ATTEMPTS_LEFT = gettext_lazy("You have used all your attempts at this quiz.")
+QUIZ_NOT_ENOUGH_QUESTIONS = gettext_lazy(
+    "The quiz cannot be assembled: not enough questions match its rules.")
+ATTEMPT_NOT_IN_PROGRESS = gettext_lazy("This attempt has already been submitted.")
+ATTEMPT_EXPIRED = gettext_lazy(
+    "The time limit has passed: the attempt was submitted with the answers saved before the "
+    "deadline.")
+ANSWER_UNKNOWN_QUESTION = gettext_lazy("This question is not part of your attempt.")
+ANSWER_INVALID = gettext_lazy("The answer is not valid for this question.")
+ANSWER_TOO_LONG = gettext_lazy("The answer is too long.")
+ANSWER_LOCKED = gettext_lazy("This answer has been checked and can no longer be changed.")
+MARK_NOT_ESSAY = gettext_lazy("Only essay answers are marked by hand.")
+MARK_ATTEMPT_OPEN = gettext_lazy("The attempt has not been submitted yet.")
+MARK_POINTS_RANGE = gettext_lazy("Points must be between 0 and the question's points.")
+
+IMPORT_EMPTY_TEXT = gettext_lazy("{source}: the question text is empty.")
+IMPORT_UNKNOWN_KIND = gettext_lazy("{source}: unknown question kind “{kind}”.")
+IMPORT_SINGLE_CORRECT = gettext_lazy(
+    "{source}: a single choice question needs exactly one correct option (found {count}).")
+IMPORT_MULTIPLE_CORRECT = gettext_lazy(
+    "{source}: a multiple choice question needs at least one correct option.")
+IMPORT_TOO_FEW_CHOICES = gettext_lazy("{source}: a choice question needs at least two options.")
+IMPORT_EMPTY_CHOICE = gettext_lazy("{source}: option {number} is empty.")
+IMPORT_TRUE_FALSE = gettext_lazy("{source}: a true/false question needs the answer true or false.")
+IMPORT_FILL_BLANKS = gettext_lazy(
+    "{source}: a fill-in question needs at least one blank with an accepted answer.")
+IMPORT_FILL_MARKS = gettext_lazy(
+    "{source}: the text marks {marks} blanks but {blanks} blanks have answers.")
+IMPORT_POINTS = gettext_lazy("{source}: points must be greater than 0 and at most 100.")
+IMPORT_DIFFICULTY = gettext_lazy("{source}: unknown difficulty “{difficulty}”.")
+IMPORT_CATEGORY = gettext_lazy("{source}: the category path “{category}” is not valid.")
+IMPORT_TOO_LONG = gettext_lazy("{source}: a text is longer than {limit} characters.")
+
+MAX_TEXT = 20000
+MAX_ANSWER_TEXT = 20000
+MAX_BLANK_TEXT = 500
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or would do, on a dry run): counts by kind and errors."""
+
+    created: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    categories_created: int = 0
+    errors: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# ---------------------------------------------------------------- question bank
+
+
+def question_bank_get_or_create(*, name: str) -> QuestionBank:
+    """The bank with this name, created if missing."""
+    name = (name or "").strip()
+    bank = QuestionBank.objects.filter(name=name).first()
+    if bank is None:
+        bank = QuestionBank(name=name)
+        bank.full_clean()
+        bank.save()
+    return bank
+
+
+def category_get_or_create(*, path: str) -> Category | None:
+    """The category at this "/" path, creating missing levels; None for an empty path."""
+    parts = [part.strip() for part in (path or "").split("/") if part.strip()]
+    parent = None
+    for part in parts:
+        node = Category.objects.filter(parent=parent, name=part).first()
+        if node is None:
+            node = Category(name=part, parent=parent)
+            node.full_clean(exclude=["path"])
+            node.save()
+        parent = node
+    return parent
+
+
+def _source(data: types.QuestionData, index: int) -> str:
+    return data.source or data.name or _("question %(number)s") % {"number": index + 1}
+
+
+def question_data_errors(data: types.QuestionData, *, index: int = 0) -> list[str]:
+    """Every problem with one question, as translated messages naming its source."""
+    source = _source(data, index)
+    errors: list[str] = []
+
+    def add(message, **kwargs):
+        errors.append(str(message).format(source=source, **kwargs))
+
+    if data.kind not in types.KINDS:
+        add(IMPORT_UNKNOWN_KIND, kind=data.kind)
+        return errors
+    if not (data.text or "").strip():
+        add(IMPORT_EMPTY_TEXT)
+    texts = [data.text, data.explanation, data.reference_answer,
+             *(c.text for c in data.choices), *(c.feedback for c in data.choices)]
+    if any(len(t or "") > MAX_TEXT for t in texts):
+        add(IMPORT_TOO_LONG, limit=MAX_TEXT)
+    try:
+        points = Decimal(str(data.points))
+        if not points.is_finite() or points <= 0 or points > MAX_POINTS:
+            raise InvalidOperation
+    except (InvalidOperation, ValueError, TypeError):
+        add(IMPORT_POINTS)
+    if data.difficulty not in types.DIFFICULTIES:
+        add(IMPORT_DIFFICULTY, difficulty=data.difficulty)
+    if data.category and (len(data.category) > 400 or any(
+            len(p.strip()) > 100 for p in data.category.split("/"))):
+        add(IMPORT_CATEGORY, category=data.category)
+    if data.kind in (types.SINGLE, types.MULTIPLE):
+        if len(data.choices) < 2:
+            add(IMPORT_TOO_FEW_CHOICES)
+        for number, choice in enumerate(data.choices, start=1):
+            if not (choice.text or "").strip():
+                add(IMPORT_EMPTY_CHOICE, number=number)
+        correct = sum(1 for c in data.choices if c.correct)
+        if data.kind == types.SINGLE and correct != 1:
+            add(IMPORT_SINGLE_CORRECT, count=correct)
+        if data.kind == types.MULTIPLE and correct < 1:
+            add(IMPORT_MULTIPLE_CORRECT)
+    elif data.kind == types.TRUE_FALSE:
+        if data.answer_true not in (True, False):
+            add(IMPORT_TRUE_FALSE)
+    elif data.kind == types.FILL:
+        blanks = data.blanks or []
+        if not blanks or any(not [a for a in b if str(a).strip()] for b in blanks):
+            add(IMPORT_FILL_BLANKS)
+        elif any(len(str(a)) > MAX_BLANK_TEXT for b in blanks for a in b):
+            add(IMPORT_TOO_LONG, limit=MAX_BLANK_TEXT)
+        marks = grading.blank_marks(data.text or "")
+        if marks and (len(marks) != len(blanks) or sorted(marks) != list(
+                range(1, len(blanks) + 1))):
+            add(IMPORT_FILL_MARKS, marks=len(marks), blanks=len(blanks))
+    return errors
+
+
+def _version_write(*, question: Question, data: types.QuestionData, number: int,
+                   user=None, figure=None) -> QuestionVersion:
+    version = QuestionVersion(
+        question=question,
+        number=number,
+        text=data.text.strip(),
+        points=Decimal(str(data.points)),
+        explanation=data.explanation or "",
+        figure=figure,
+        answer_true=data.answer_true if data.kind == types.TRUE_FALSE else None,
+        blanks=[[str(a).strip() for a in b if str(a).strip()] for b in data.blanks]
+        if data.kind == types.FILL else [],
+        reference_answer=data.reference_answer or "",
+        created_by=user,
+    )
+    version.full_clean(exclude=["question", "figure"])
+    version.save()
+    if data.kind in (types.SINGLE, types.MULTIPLE):
+        Choice.objects.bulk_create([
+            Choice(version=version, order=order, text=c.text.strip(), is_correct=bool(c.correct),
+                   feedback=c.feedback or "")
+            for order, c in enumerate(data.choices, start=1)
+        ])
+    return version
+
+
+@transaction.atomic
+def question_create(*, bank: QuestionBank, data: types.QuestionData, user=None,
+                    figure=None) -> Question:
+    """Create a question and its first version from plain data."""
+    errors = question_data_errors(data)
+    if errors:
+        raise ValidationError(errors)
+    question = Question(
+        bank=bank,
+        category=category_get_or_create(path=data.category),
+        kind=data.kind,
+        difficulty=data.difficulty,
+        name=(data.name or "")[:255],
+        tags=[str(t).strip() for t in data.tags if str(t).strip()],
+    )
+    question.full_clean(exclude=["current_version"])
+    question.save()
+    question.current_version = _version_write(
+        question=question, data=data, number=1, user=user, figure=figure)
+    question.save(update_fields=["current_version"])
+    return question
+
+
+@transaction.atomic
+def question_update(*, question: Question, data: types.QuestionData, user=None,
+                    figure=None) -> QuestionVersion:
+    """Edit a question: a new version becomes current; attempts keep the version they showed."""
+    errors = question_data_errors(data)
+    if errors:
+        raise ValidationError(errors)
+    if data.kind != question.kind:
+        raise ValidationError(_("The kind of an existing question cannot change."))
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    last = question.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    if figure is None and question.current_version_id:
+        figure = question.current_version.figure
+    version = _version_write(
+        question=question, data=data, number=last + 1, user=user, figure=figure)
+    question.current_version = version
+    question.category = category_get_or_create(path=data.category)
+    question.difficulty = data.difficulty
+    question.tags = [str(t).strip() for t in data.tags if str(t).strip()]
+    question.name = (data.name or "")[:255]
+    question.full_clean()
+    question.save()
+    return version
+
+
+def questions_import(*, bank: QuestionBank, questions: list[types.QuestionData],
+                     dry_run: bool = False) -> ImportReport:
+    """Validate every question, then import all of them into `bank` in one transaction — or
+    none, when any is invalid or on a dry run."""
+    report = ImportReport(dry_run=dry_run)
+    for index, data in enumerate(questions):
+        report.errors.extend(question_data_errors(data, index=index))
+    report.by_kind = dict(Counter(d.kind for d in questions if d.kind in types.KINDS))
+    if report.errors:
+        return report
+    before = Category.objects.count()
+    try:
+        with transaction.atomic():
+            for data in questions:
+                question_create(bank=bank, data=data)
+            report.created = len(questions)
+            report.categories_created = Category.objects.count() - before
+            if dry_run:
+                transaction.set_rollback(True)
+    except ValidationError as error:
+        report.created = 0
+        report.errors.extend(error.messages)
+    return report
+
+
+def _version_as_data(question: Question, version: QuestionVersion) -> types.QuestionData:
+    return types.QuestionData(
+        kind=question.kind,
+        text=version.text,
+        choices=[types.ChoiceData(text=c.text, correct=c.is_correct, feedback=c.feedback)
+                 for c in version.choices.all()],
+        answer_true=version.answer_true if question.kind == types.TRUE_FALSE else None,
+        blanks=[list(b) for b in version.blanks] if question.kind == types.FILL else [],
+        reference_answer=version.reference_answer,
+        points=version.points,
+        difficulty=question.difficulty,
+        explanation=version.explanation,
+        category=question.category.path if question.category_id else "",
+        tags=list(question.tags or []),
+        name=question.name,
+    )
+
+
+def questions_as_data(*, bank: QuestionBank | None = None,
+                      category: Category | str | None = None) -> list[types.QuestionData]:
+    """Current versions of the active questions as plain data (for export), in a stable order."""
+    from quizzes.selectors import questions_current
+
+    qs = questions_current()
+    if bank is not None:
+        qs = qs.filter(bank=bank)
+    if category is not None:
+        path = category.path if isinstance(category, Category) else str(category).strip("/")
+        qs = qs.filter(Q(category__path=path) | Q(category__path__startswith=f"{path}/"))
+    return [_version_as_data(q, q.current_version) for q in qs]
+
+
+# ---------------------------------------------------------------- attempts
+
+
+def _eligible_versions(rule, exclude_ids: set[int]) -> list[int]:
+    qs = Question.objects.filter(is_active=True, current_version__isnull=False)
+    if rule.bank_id:
+        qs = qs.filter(bank_id=rule.bank_id)
+    if rule.category_id:
+        path = rule.category.path
+        qs = qs.filter(Q(category__path=path) | Q(category__path__startswith=f"{path}/"))
+    if rule.kind:
+        qs = qs.filter(kind=rule.kind)
+    if rule.difficulty:
+        qs = qs.filter(difficulty=rule.difficulty)
+    return list(qs.exclude(pk__in=exclude_ids).order_by("pk").values_list(
+        "pk", flat=True))
+
+
+def quiz_paper_draw(*, quiz: Quiz, rng: random.Random | None = None) -> list[Question]:
+    """Assemble a paper (组卷): fixed questions (a random subset if max_questions is set), then
+    each draw rule's random picks, shuffled when the quiz says so."""
+    rng = rng or random.SystemRandom()
+    fixed = [link.question for link in quiz.quiz_questions.select_related(
+        "question").filter(question__is_active=True, question__current_version__isnull=False)]
+    if quiz.max_questions and len(fixed) > quiz.max_questions:
+        fixed = rng.sample(fixed, quiz.max_questions)
+    picked_ids = [q.pk for q in fixed]
+    for rule in quiz.draw_rules.select_related("category"):
+        candidates = _eligible_versions(rule, set(picked_ids))
+        if len(candidates) < rule.count:
+            raise ValidationError(QUIZ_NOT_ENOUGH_QUESTIONS)
+        picked_ids.extend(rng.sample(candidates, rule.count))
+    if not picked_ids:
+        raise ValidationError(QUIZ_NOT_ENOUGH_QUESTIONS)
+    by_id = Question.objects.select_related("current_version").in_bulk(picked_ids)
+    questions = [by_id[pk] for pk in picked_ids]
+    if quiz.random_order:
+        rng.shuffle(questions)
+    return questions
+
+
+def quiz_can_open(*, quiz: Quiz, user) -> bool:
+    """Editors may open drafts; everybody else only published quizzes."""
+    return not quiz.is_draft or user.has_perm("quizzes.change_quiz")
+
+
+@transaction.atomic
+def attempt_start(*, quiz: Quiz, user, now=None, rng: random.Random | None = None) -> Attempt:
+    """Resume the learner's unfinished attempt, or start a new one with a freshly drawn paper;
+    a timed attempt is scheduled for auto-submission at its deadline."""
+    now = now or timezone.now()
+    existing = Attempt.objects.filter(
+        quiz=quiz, user=user, status=AttemptStatus.IN_PROGRESS).first()
+    if existing is not None:
+        if existing.is_expired(now):
+            attempt_submit(attempt=existing, now=now, expired=True)
+        else:
+            return existing
+    if not quiz_can_open(quiz=quiz, user=user):
+        raise ValidationError(QUIZ_DRAFT)
+    if not quiz.is_open(now):
+        raise ValidationError(QUIZ_NOT_OPEN)
+    done = Attempt.objects.filter(quiz=quiz, user=user).count()
+    if quiz.max_attempts and not quiz.is_practice and done >= quiz.max_attempts:
+        raise ValidationError(QUIZ_NO_ATTEMPTS_LEFT)
+    questions = quiz_paper_draw(quiz=quiz, rng=rng)
+    deadline = None
+    if quiz.time_limit_minutes:
+        deadline = now + timezone.timedelta(minutes=quiz.time_limit_minutes)
+    if quiz.closes_at and (deadline is None or deadline > quiz.closes_at) and not quiz.is_practice:
+        deadline = quiz.closes_at
+    max_score = sum((q.current_version.points for q in questions), Decimal("0"))
+    try:
+        with transaction.atomic():
+            attempt = Attempt.objects.create(
+                quiz=quiz, user=user, number=done + 1, started_at=now, deadline=deadline,
+                max_score=max_score)
+    except IntegrityError:
+        # Another tab started one at the same moment: the constraint keeps one; resume it.
+        return Attempt.objects.get(quiz=quiz, user=user, status=AttemptStatus.IN_PROGRESS)
+    AttemptQuestion.objects.bulk_create([
+        AttemptQuestion(attempt=attempt, version_id=q.current_version_id, kind=q.kind,
+                        order=order, points=q.current_version.points)
+        for order, q in enumerate(questions, start=1)
+    ])
+    if deadline is not None:
+        from quizzes import tasks
+
+        attempt_id = attempt.pk
+        transaction.on_commit(
+            lambda: tasks.attempt_expire.apply_async(args=[attempt_id], eta=deadline))
+    return attempt
+
+
+def _clean_answer(*, aq: AttemptQuestion, raw, choice_ids: list[int]) -> dict | None:
+    """Validate a submitted answer against the question it claims to answer."""
+    if raw is None:
+        return None
+    kind = aq.kind
+    if kind in (Kind.SINGLE, Kind.MULTIPLE):
+        values = raw if isinstance(raw, list) else [raw]
+        values = [v for v in values if v not in ("", None)]
+        try:
+            ids = sorted({int(v) for v in values})
+        except (TypeError, ValueError):
+            raise ValidationError(ANSWER_INVALID) from None
+        if any(i not in choice_ids for i in ids) or (kind == Kind.SINGLE and len(ids) > 1):
+            raise ValidationError(ANSWER_INVALID)
+        return {"choices": ids} if ids else None
+    if kind == Kind.TRUE_FALSE:
+        value = raw[0] if isinstance(raw, list) and raw else raw
+        if value in ("", None, []):
+            return None
+        if str(value).lower() not in ("true", "false"):
+            raise ValidationError(ANSWER_INVALID)
+        return {"value": str(value).lower() == "true"}
+    if kind == Kind.FILL:
+        values = raw if isinstance(raw, list) else [raw]
+        if len(values) > len(aq.version.blanks) or not all(isinstance(v, str) for v in values):
+            raise ValidationError(ANSWER_INVALID)
+        if any(len(v) > MAX_BLANK_TEXT for v in values):
+            raise ValidationError(ANSWER_TOO_LONG)
+        return {"blanks": values} if any(v.strip() for v in values) else None
+    if kind == Kind.ESSAY:
+        value = raw[0] if isinstance(raw, list) and raw else raw
+        if not isinstance(value, str):
+            raise ValidationError(ANSWER_INVALID)
+        if len(value) > MAX_ANSWER_TEXT:
+            raise ValidationError(ANSWER_TOO_LONG)
+        return {"text": value} if value.strip() else None
+    raise ValidationError(ANSWER_INVALID)
+
+
+def _attempt_check_open(attempt: Attempt, now) -> None:
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        raise ValidationError(ATTEMPT_NOT_IN_PROGRESS)
+    if attempt.is_expired(now):
+        attempt_submit(attempt=attempt, now=now, expired=True)
+        raise ValidationError(ATTEMPT_EXPIRED)
+
+
+def attempt_answer_save(*, attempt: Attempt, attempt_question_id, raw, now=None
+                        ) -> AttemptQuestion:
+    """Autosave one answer of an open attempt (a conditional UPDATE, so an answer that races
+    the deadline or a submission is not written)."""
+    now = now or timezone.now()
+    _attempt_check_open(attempt, now)
+    try:
+        aq_id = int(attempt_question_id)
+    except (TypeError, ValueError):
+        raise ValidationError(ANSWER_UNKNOWN_QUESTION) from None
+    aq = (AttemptQuestion.objects.select_related("version")
+          .filter(attempt=attempt, pk=aq_id).first())
+    if aq is None:
+        raise ValidationError(ANSWER_UNKNOWN_QUESTION)
+    if aq.checked:
+        raise ValidationError(ANSWER_LOCKED)
+    choice_ids = []
+    if aq.kind in (Kind.SINGLE, Kind.MULTIPLE):
+        choice_ids = list(Choice.objects.filter(version_id=aq.version_id).values_list(
+            "pk", flat=True))
+    answer = _clean_answer(aq=aq, raw=raw, choice_ids=choice_ids)
+    open_attempt = Q(attempt__status=AttemptStatus.IN_PROGRESS) & (
+        Q(attempt__deadline__isnull=True) | Q(attempt__deadline__gt=now))
+    updated = AttemptQuestion.objects.filter(open_attempt, pk=aq.pk, checked=False).update(
+        answer=answer, answered_at=now if answer is not None else None)
+    if not updated:
+        raise ValidationError(ATTEMPT_NOT_IN_PROGRESS)
+    aq.answer, aq.answered_at = answer, now
+    return aq
+
+
+def _grade_rows(attempt: Attempt, rows: list[AttemptQuestion]) -> None:
+    partial = attempt.quiz.multiple_scoring == MultipleScoring.PARTIAL
+    for aq in rows:
+        choices = list(aq.version.choices.all())
+        aq.is_correct, aq.awarded = grading.grade(
+            kind=aq.kind, points=aq.points, answer=aq.answer,
+            correct_choice_ids={c.pk for c in choices if c.is_correct},
+            choice_ids={c.pk for c in choices}, answer_true=aq.version.answer_true,
+            blanks=aq.version.blanks, partial_multiple=partial)
+
+
+@transaction.atomic
+def attempt_question_check(*, attempt: Attempt, attempt_question_id, now=None
+                           ) -> AttemptQuestion:
+    """Practice with immediate feedback: grade one answered question and lock it."""
+    now = now or timezone.now()
+    if not attempt.quiz.immediate_feedback:
+        raise ValidationError(ANSWER_INVALID)
+    _attempt_check_open(attempt, now)
+    aq = (AttemptQuestion.objects.select_for_update().select_related("version")
+          .prefetch_related("version__choices")
+          .filter(attempt=attempt, pk=attempt_question_id).first())
+    if aq is None:
+        raise ValidationError(ANSWER_UNKNOWN_QUESTION)
+    if aq.checked:
+        return aq
+    if aq.kind == Kind.ESSAY:
+        raise ValidationError(MARK_NOT_ESSAY)
+    _grade_rows(attempt, [aq])
+    aq.checked = True
+    aq.save(update_fields=["checked", "is_correct", "awarded"])
+    return aq
+
+
+def _attempt_recompute(attempt: Attempt, now) -> bool:
+    """Recompute score and status from the rows; return True when the attempt is now graded."""
+    rows = list(attempt.attempt_questions.values("kind", "awarded"))
+    pending = any(r["kind"] == Kind.ESSAY and r["awarded"] is None for r in rows)
+    score = sum((r["awarded"] or Decimal("0") for r in rows), Decimal("0"))
+    attempt.score = min(grading.quantize(score), attempt.max_score)
+    attempt.percent = (grading.quantize(attempt.score * 100 / attempt.max_score)
+                       if attempt.max_score else Decimal("0"))
+    if pending:
+        attempt.status, attempt.passed, attempt.graded_at = AttemptStatus.SUBMITTED, None, None
+    else:
+        attempt.status = AttemptStatus.GRADED
+        attempt.passed = attempt.percent >= attempt.quiz.pass_mark
+        attempt.graded_at = now
+    attempt.full_clean(validate_constraints=False)
+    attempt.save(update_fields=["score", "percent", "status", "passed", "graded_at"])
+    return not pending
+
+
+def _send_graded(attempt: Attempt) -> None:
+    transaction.on_commit(
+        lambda: attempt_graded.send(sender=Attempt, attempt=attempt))
+
+
+@transaction.atomic
+def attempt_submit(*, attempt: Attempt, now=None, expired: bool = False) -> Attempt:
+    """Finish an attempt once: auto-grade it, leave essays pending, compute the result.
+
+    Claimed with a conditional UPDATE, so a double click, a second tab or a redelivered expiry
+    task finds nothing to claim and returns the attempt as it is."""
+    now = now or timezone.now()
+    if not expired and attempt.deadline is not None and now >= attempt.deadline:
+        expired = True
+    submitted_at = min(now, attempt.deadline) if expired and attempt.deadline else now
+    claimed = Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.IN_PROGRESS).update(
+        status=AttemptStatus.SUBMITTED, submitted_at=submitted_at, auto_submitted=expired)
+    attempt.refresh_from_db()
+    if not claimed:
+        return attempt
+    rows = list(attempt.attempt_questions.select_related("version").prefetch_related(
+        "version__choices").filter(checked=False))
+    _grade_rows(attempt, rows)
+    AttemptQuestion.objects.bulk_update(rows, ["is_correct", "awarded"])
+    if _attempt_recompute(attempt, now):
+        _send_graded(attempt)
+    return attempt
+
+
+def attempt_expire(*, attempt_id: int, now=None) -> Attempt | None:
+    """Auto-submit an attempt whose deadline has passed; a no-op otherwise."""
+    now = now or timezone.now()
+    attempt = Attempt.objects.select_related("quiz").filter(
+        pk=attempt_id, status=AttemptStatus.IN_PROGRESS, deadline__lte=now).first()
+    if attempt is None:
+        return None
+    return attempt_submit(attempt=attempt, now=now, expired=True)
+
+
+def attempts_expire_overdue(*, now=None, limit: int = 500) -> int:
+    """Sweep: auto-submit attempts whose deadline passed but whose task never ran."""
+    now = now or timezone.now()
+    ids = list(Attempt.objects.filter(
+        status=AttemptStatus.IN_PROGRESS, deadline__lte=now).values_list("pk", flat=True)[:limit])
+    done = 0
+    for attempt_id in ids:
+        if attempt_expire(attempt_id=attempt_id, now=now) is not None:
+            done += 1
+    return done
+
+
+def attempt_refresh_if_expired(*, attempt: Attempt, now=None) -> Attempt:
+    """Checked on every access: an open attempt past its deadline is submitted now."""
+    if attempt.is_in_progress and attempt.is_expired(now):
+        return attempt_submit(attempt=attempt, now=now, expired=True)
+    return attempt
+
+
+# ---------------------------------------------------------------- marking
+
+
+@transaction.atomic
+def marking_save(*, attempt_question: AttemptQuestion, marker, points, feedback: str = "",
+                 now=None) -> AttemptQuestion:
+    """Mark an essay answer with partial points and feedback, audit it, recompute the result;
+    the last essay marked makes the attempt graded and sends `attempt_graded`."""
+    now = now or timezone.now()
+    attempt = Attempt.objects.select_for_update().select_related("quiz").get(
+        pk=attempt_question.attempt_id)
+    aq = AttemptQuestion.objects.select_for_update().get(pk=attempt_question.pk)
+    if aq.kind != Kind.ESSAY:
+        raise ValidationError(MARK_NOT_ESSAY)
+    if attempt.status == AttemptStatus.IN_PROGRESS:
+        raise ValidationError(MARK_ATTEMPT_OPEN)
+    try:
+        value = Decimal(str(points).strip())
+        if not value.is_finite() or value < 0 or value > aq.points:
+            raise InvalidOperation
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValidationError(MARK_POINTS_RANGE) from None
+    feedback = (feedback or "")[:MAX_ANSWER_TEXT]
+    aq.awarded = grading.quantize(value)
+    aq.is_correct = aq.awarded == aq.points
+    aq.feedback = feedback
+    aq.marked_by = marker
+    aq.marked_at = now
+    aq.save(update_fields=["awarded", "is_correct", "feedback", "marked_by", "marked_at"])
+    MarkingRecord.objects.create(
+        attempt_question=aq, marker=marker, points=aq.awarded, feedback=feedback)
+    if _attempt_recompute(attempt, now):
+        _send_graded(attempt)
+    return aq
+
+
+# ---------------------------------------------------------------- quizzes
+
+
+@transaction.atomic
+def quiz_create(*, title: str, draw_rules: list[dict] | None = None,
+                questions: list[Question] | None = None, **settings) -> Quiz:
+    """Create a quiz with its fixed questions and draw rules (validated)."""
+    from quizzes.models import DrawRule, QuizQuestion
+
+    quiz = Quiz(title=title, **settings)
+    quiz.full_clean()
+    quiz.save()
+    for order, question in enumerate(questions or []):
+        QuizQuestion.objects.create(quiz=quiz, question=question, sort_order=order)
+    for order, rule in enumerate(draw_rules or []):
+        draw_rule = DrawRule(quiz=quiz, sort_order=order, **rule)
+        draw_rule.full_clean()
+        draw_rule.save()
+    return quiz

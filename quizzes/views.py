@@ -1,0 +1,302 @@
+"""Learner and marker pages under /quizzes/: thin views over the services and selectors.
+
+Every attempt URL looks the attempt up among the request user's own attempts, so another
+learner's attempt id is a 404."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from departments.selectors import departments_visible_to
+from quizzes import selectors, services
+from quizzes.forms import MarkingForm
+from quizzes.models import AttemptQuestion, AttemptStatus, Kind, Layout, Quiz
+
+MAX_FIELD_VALUES = 20
+
+
+def _own_attempt(request, pk):
+    """The user's attempt (404 for anyone else's), submitted now if its time ran out."""
+    attempt = get_object_or_404(selectors.attempts_of(user=request.user), pk=pk)
+    return services.attempt_refresh_if_expired(attempt=attempt)
+
+
+def _raw_answer(post, aq_id) -> object:
+    """The submitted value(s) of one question: `q<id>` (options, true/false, essay) or
+    `q<id>_<i>` for each blank; None when the question was cleared."""
+    key = f"q{aq_id}"
+    if key in post:
+        values = post.getlist(key)[:MAX_FIELD_VALUES]
+        return values
+    blanks = []
+    while f"{key}_{len(blanks)}" in post and len(blanks) < MAX_FIELD_VALUES:
+        blanks.append(post.get(f"{key}_{len(blanks)}"))
+    return blanks if blanks else None
+
+
+@login_required
+def quiz_index(request):
+    """Quizzes the learner can take, with their own standing in each."""
+    quizzes = list(selectors.quizzes_available(user=request.user))
+    attempts = {}
+    for attempt in selectors.attempts_of(user=request.user).filter(
+            quiz__in=quizzes).order_by("started_at"):
+        attempts.setdefault(attempt.quiz_id, []).append(attempt)
+    rows = [{"quiz": quiz, "attempts": attempts.get(quiz.pk, []),
+             "open": next((a for a in attempts.get(quiz.pk, []) if a.is_in_progress), None)}
+            for quiz in quizzes]
+    return render(request, "quizzes/quiz_index.html", {"rows": rows})
+
+
+@login_required
+def quiz_detail(request, pk):
+    """A quiz's settings, the learner's previous attempts and the start/resume button."""
+    quiz = get_object_or_404(Quiz, pk=pk)
+    if not services.quiz_can_open(quiz=quiz, user=request.user):
+        raise Http404
+    attempts = list(selectors.attempts_of(user=request.user).filter(quiz=quiz))
+    open_attempt = next((a for a in attempts if a.is_in_progress), None)
+    used = len(attempts)
+    can_start = open_attempt is not None or (quiz.is_open() and (
+        quiz.is_practice or not quiz.max_attempts or used < quiz.max_attempts))
+    return render(request, "quizzes/quiz_detail.html", {
+        "quiz": quiz, "attempts": attempts, "open_attempt": open_attempt,
+        "can_start": can_start, "result": selectors.attempt_result(user=request.user, quiz=quiz),
+    })
+
+
+@login_required
+@require_POST
+def quiz_start(request, pk):
+    """Start a new attempt or resume the unfinished one."""
+    quiz = get_object_or_404(Quiz, pk=pk)
+    if not services.quiz_can_open(quiz=quiz, user=request.user):
+        raise Http404
+    try:
+        attempt = services.attempt_start(quiz=quiz, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("quizzes:detail", pk=quiz.pk)
+    return redirect("quizzes:take", pk=attempt.pk)
+
+
+def _page_rows(attempt, rows, page_number):
+    if attempt.quiz.layout == Layout.PER_PAGE:
+        page_number = min(max(page_number, 1), max(len(rows), 1))
+        return rows[page_number - 1:page_number], page_number, len(rows)
+    return rows, 1, 1
+
+
+@login_required
+def attempt_take(request, pk):
+    """Answer the questions of an open attempt: one page or one question per page; a POST
+    saves the page's answers, then checks one (practice), moves, or goes to the summary."""
+    attempt = _own_attempt(request, pk)
+    if not attempt.is_in_progress:
+        if attempt.auto_submitted:
+            messages.warning(request, services.ATTEMPT_EXPIRED)
+        return redirect("quizzes:result", pk=attempt.pk)
+    try:
+        page_number = int(request.GET.get("page") or request.POST.get("page") or 1)
+    except ValueError:
+        page_number = 1
+    rows = selectors.attempt_questions(attempt=attempt)
+    page_rows, page_number, page_count = _page_rows(attempt, rows, page_number)
+    if request.method == "POST":
+        errors = []
+        for aq in page_rows:
+            if aq.checked:
+                continue
+            try:
+                services.attempt_answer_save(
+                    attempt=attempt, attempt_question_id=aq.pk,
+                    raw=_raw_answer(request.POST, aq.pk))
+            except ValidationError as error:
+                if error.messages == [str(services.ATTEMPT_EXPIRED)]:
+                    messages.warning(request, services.ATTEMPT_EXPIRED)
+                    return redirect("quizzes:result", pk=attempt.pk)
+                errors.append(_("Question %(number)s: %(error)s") % {
+                    "number": aq.order, "error": " ".join(error.messages)})
+        for error in errors:
+            messages.error(request, error)
+        action = request.POST.get("action", "")
+        if action.startswith("check:") and not errors:
+            try:
+                services.attempt_question_check(attempt=attempt,
+                                                attempt_question_id=action[6:])
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            return redirect(f"{reverse('quizzes:take', args=[attempt.pk])}?page={page_number}")
+        if action == "finish" and not errors:
+            return redirect("quizzes:summary", pk=attempt.pk)
+        target = page_number
+        if action == "next":
+            target += 1
+        elif action == "prev":
+            target -= 1
+        elif action.startswith("goto:") and action[5:].isdigit():
+            target = int(action[5:])
+        return redirect(f"{reverse('quizzes:take', args=[attempt.pk])}?page={target}")
+    views = selectors.question_views(rows=page_rows)
+    nav = [{"number": aq.order, "answered": aq.is_answered,
+            "current": aq in page_rows} for aq in rows]
+    remaining = None
+    if attempt.deadline:
+        remaining = max(0, int((attempt.deadline - timezone.now()).total_seconds()))
+    return render(request, "quizzes/attempt_take.html", {
+        "attempt": attempt, "quiz": attempt.quiz, "questions": views, "nav": nav,
+        "page_number": page_number, "page_count": page_count, "remaining_seconds": remaining,
+        "per_page": attempt.quiz.layout == Layout.PER_PAGE,
+        "immediate_feedback": attempt.quiz.immediate_feedback,
+    })
+
+
+@login_required
+@require_POST
+def attempt_autosave(request, pk):
+    """Save one answer as it is given; JSON says saved or why not (never whether it is right)."""
+    attempt = get_object_or_404(selectors.attempts_of(user=request.user), pk=pk)
+    aq_id = request.POST.get("question", "")
+    try:
+        services.attempt_answer_save(attempt=attempt, attempt_question_id=aq_id,
+                                     raw=_raw_answer(request.POST, aq_id))
+    except ValidationError as error:
+        expired = error.messages == [str(services.ATTEMPT_EXPIRED)]
+        status = 409 if expired or error.messages == [
+            str(services.ATTEMPT_NOT_IN_PROGRESS)] else 400
+        return JsonResponse({"saved": False, "error": " ".join(error.messages),
+                             "expired": expired}, status=status)
+    return JsonResponse({"saved": True, "question": int(aq_id)})
+
+
+@login_required
+def attempt_summary(request, pk):
+    """Confirm submission, listing unanswered questions; POST submits the attempt."""
+    attempt = _own_attempt(request, pk)
+    if not attempt.is_in_progress:
+        return redirect("quizzes:result", pk=attempt.pk)
+    if request.method == "POST":
+        attempt = services.attempt_submit(attempt=attempt)
+        if attempt.auto_submitted:
+            messages.warning(request, services.ATTEMPT_EXPIRED)
+        return redirect("quizzes:result", pk=attempt.pk)
+    rows = list(attempt.attempt_questions.only("pk", "order", "answer", "attempt_id"))
+    unanswered = [aq.order for aq in rows if not aq.is_answered]
+    return render(request, "quizzes/attempt_summary.html", {
+        "attempt": attempt, "quiz": attempt.quiz, "unanswered": unanswered,
+        "total": len(rows), "per_page": attempt.quiz.layout == Layout.PER_PAGE,
+    })
+
+
+@login_required
+def attempt_result(request, pk):
+    """The result of a submitted attempt, showing what the quiz's review options allow."""
+    attempt = _own_attempt(request, pk)
+    if attempt.is_in_progress:
+        return redirect("quizzes:take", pk=attempt.pk)
+    options = selectors.review_options(attempt=attempt)
+    graded = attempt.is_graded
+    views = selectors.question_views(
+        rows=selectors.attempt_questions(attempt=attempt),
+        responses=options.responses, answers=options.answers and graded,
+        explanations=options.explanations and graded)
+    return render(request, "quizzes/attempt_result.html", {
+        "attempt": attempt, "quiz": attempt.quiz, "questions": views, "options": options,
+        "pending": sum(1 for v in views if v.kind == Kind.ESSAY and v.awarded is None
+                       and options.responses),
+    })
+
+
+@login_required
+def wrong_answer_book(request):
+    """错题本: questions the learner last answered wrong, with the right answer and 解析."""
+    rows = selectors.wrong_answers(user=request.user)
+    views = selectors.question_views(rows=rows, responses=True, answers=True, explanations=True)
+    items = [{"view": view, "quiz": aq.attempt.quiz,
+              "category": aq.version.question.category} for view, aq in zip(views, rows,
+                                                                            strict=True)]
+    return render(request, "quizzes/wrong_answers.html", {"items": items})
+
+
+@login_required
+def progress(request):
+    """Per-user progress by category: questions answered and answered right."""
+    return render(request, "quizzes/progress.html", {
+        "categories": selectors.progress_by_category(user=request.user)})
+
+
+@login_required
+def papers(request):
+    """Previous exam papers of the learner."""
+    page = Paginator(selectors.papers_of(user=request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "quizzes/papers.html", {"page": page})
+
+
+def _require_marker(request):
+    if not selectors.user_can_mark(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def marking_list(request):
+    """Marking queue: attempts with essays, filterable by quiz, department, learner and date."""
+    _require_marker(request)
+    get = request.GET
+
+    def as_int(name):
+        value = get.get(name, "")
+        return int(value) if value.isdigit() else None
+
+    attempts = selectors.marking_list(
+        user=request.user, quiz_id=as_int("quiz"), department_id=as_int("department"),
+        learner_user_id=as_int("user"), date_from=parse_date(get.get("from") or "") if
+        get.get("from") else None, date_to=parse_date(get.get("to") or "") if get.get("to")
+        else None, pending_only=get.get("all") != "1")
+    page = Paginator(attempts, 50).get_page(get.get("page"))
+    return render(request, "quizzes/marking_list.html", {
+        "page": page, "quizzes": Quiz.objects.only("pk", "title").order_by("title"),
+        "departments": departments_visible_to(request.user).only("pk", "code", "name"),
+        "filters": get,
+    })
+
+
+@login_required
+def marking_detail(request, pk):
+    """Mark the essays of one attempt: points within 0..max and written feedback, audited."""
+    _require_marker(request)
+    attempt = get_object_or_404(
+        selectors.attempts_markable_by(user=request.user).select_related("quiz", "user"), pk=pk)
+    rows = selectors.attempt_questions(attempt=attempt)
+    if request.method == "POST":
+        aq = get_object_or_404(AttemptQuestion, attempt=attempt, pk=request.POST.get(
+            "question") if str(request.POST.get("question", "")).isdigit() else 0)
+        form = MarkingForm(request.POST)
+        if form.is_valid():
+            try:
+                services.marking_save(attempt_question=aq, marker=request.user,
+                                      points=form.cleaned_data["points"],
+                                      feedback=form.cleaned_data["feedback"])
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, _("Mark saved."))
+                return redirect("quizzes:marking_detail", pk=attempt.pk)
+        else:
+            messages.error(request, _("Enter points as a number."))
+    views = selectors.question_views(rows=rows, responses=True, answers=True, explanations=True)
+    return render(request, "quizzes/marking_detail.html", {
+        "attempt": attempt, "quiz": attempt.quiz, "questions": views,
+        "records": selectors.marking_records(attempt=attempt),
+        "learner": getattr(attempt.user, "learner", None),
+        "status_submitted": attempt.status == AttemptStatus.SUBMITTED,
+    })

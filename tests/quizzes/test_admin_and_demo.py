@@ -1,0 +1,90 @@
+"""Admin snippets and viewsets, the QuizBlock, role permissions and the demo seeder."""
+
+import pytest
+from django.urls import reverse
+
+from quizzes import demo, services
+from quizzes.blocks import QuizBlock
+from quizzes.models import Category, Question, QuestionBank, Quiz
+from quizzes.types import KINDS
+
+pytestmark = pytest.mark.django_db
+
+
+def test_editor_admin_lists_render(client, editor, quiz):
+    client.force_login(editor)
+    for url in [reverse("wagtailsnippets_quizzes_quiz:list"),
+                reverse("wagtailsnippets_quizzes_questionbank:list"),
+                reverse("wagtailsnippets_quizzes_category:list"),
+                reverse("quiz_questions:index"),
+                reverse("wagtailsnippets_quizzes_quiz:edit", args=[quiz.pk])]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+    filtered = client.get(reverse("wagtailsnippets_quizzes_quiz:list"), {"mode": "exam",
+                                                                         "q": "测验"})
+    assert filtered.status_code == 200 and "测验" in filtered.content.decode()
+
+
+def test_question_admin_form_creates_and_versions(client, editor, bank):
+    client.force_login(editor)
+    data = {"bank": bank.pk, "kind": "single", "difficulty": "easy", "name": "",
+            "is_active": "on", "category_path": "事前评估/概念", "text": "题干一",
+            "points": "3", "choices": "*对的\n错的", "answer_true": "", "blanks": "",
+            "reference_answer": "", "explanation": "解析", "tags_text": "甲，乙"}
+    response = client.post(reverse("quiz_questions:add"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    question = Question.objects.get()
+    assert question.current_version.text == "题干一" and question.tags == ["甲", "乙"]
+    data.update(text="题干二", kind="single")
+    response = client.post(reverse("quiz_questions:edit", args=[question.pk]), data)
+    assert response.status_code == 302
+    question.refresh_from_db()
+    assert question.versions.count() == 2 and question.current_version.text == "题干二"
+    bad = client.post(reverse("quiz_questions:add"), {**data, "choices": "a\nb"})
+    assert bad.status_code == 200 and Question.objects.count() == 1
+
+
+def test_learner_cannot_open_the_admin_question_views(client, user):
+    client.force_login(user)
+    assert client.get(reverse("quiz_questions:index")).status_code in (302, 403)
+
+
+def test_quiz_block_renders_a_link_to_the_quiz(quiz):
+    block = QuizBlock()
+    html = block.render(block.to_python({"quiz": quiz.pk, "intro": "小测<b>", "button_label": ""}))
+    assert reverse("quizzes:detail", args=[quiz.pk]) in html and "小测&lt;b&gt;" in html
+    assert block.meta.preview_value and block.meta.icon
+
+
+def test_roles_grant_quiz_permissions(editor, reviewer):
+    assert editor.has_perm("quizzes.change_quiz") and editor.has_perm("quizzes.add_question")
+    assert reviewer.has_perm("quizzes.mark_attempt")
+    assert not reviewer.has_perm("quizzes.change_quiz")
+
+
+def test_demo_seed_builds_bank_practice_quizzes_and_annual_exam_idempotently():
+    logs = []
+    first = demo.seed(log=logs.append)
+    counts = (Question.objects.count(), Quiz.objects.count(), Category.objects.count())
+    demo.seed(log=logs.append)
+    assert (Question.objects.count(), Quiz.objects.count(), Category.objects.count()) == counts
+    bank = QuestionBank.objects.get(name=demo.BANK_NAME)
+    if not bank.questions.exists():
+        pytest.skip("quizzes.demo_questions is not written yet")
+    assert first["questions"] == bank.questions.count()
+    exam = Quiz.objects.get(title=demo.EXAM_TITLE)
+    assert (exam.mode, exam.time_limit_minutes, exam.pass_mark) == ("exam", 30, 80)
+    stages = [c.name for c in Category.objects.filter(parent=None)]
+    for stage in stages:
+        if stage in demo.STAGES:
+            assert Quiz.objects.filter(title=f"{stage}练习", mode="practice").exists()
+    assert set(bank.questions.values_list("kind", flat=True)) <= set(KINDS)
+
+
+def test_demo_annual_exam_draws_twenty_questions_when_the_bank_is_complete(user):
+    demo.seed(log=lambda message: None)
+    exam = Quiz.objects.get(title=demo.EXAM_TITLE)
+    if sum(rule.count for rule in exam.draw_rules.all()) < 20:
+        pytest.skip("demo bank not complete yet")
+    attempt = services.attempt_start(quiz=exam, user=user)
+    assert attempt.attempt_questions.count() == 20
