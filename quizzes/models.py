@@ -245,6 +245,11 @@ class Quiz(ClusterableModel, index.Indexed):
         _("draft"), default=True, help_text=_("Only editors can open a draft quiz.")
     )
     random_order = models.BooleanField(_("random order"), default=False)
+    shuffle_choices = models.BooleanField(
+        _("shuffle options"), default=True,
+        help_text=_("Show the options of choice questions in a random order, drawn once per "
+                    "attempt."),
+    )
     max_questions = models.PositiveIntegerField(
         _("max questions"), default=0,
         help_text=_("Draw a random subset of the fixed questions of this size; 0 uses all."),
@@ -303,7 +308,8 @@ class Quiz(ClusterableModel, index.Indexed):
         FieldPanel("description"),
         FieldRowPanel([FieldPanel("mode"), FieldPanel("is_draft")]),
         MultiFieldPanel([
-            FieldRowPanel([FieldPanel("random_order"), FieldPanel("max_questions")]),
+            FieldRowPanel([FieldPanel("random_order"), FieldPanel("shuffle_choices"),
+                           FieldPanel("max_questions")]),
             FieldRowPanel([FieldPanel("layout"), FieldPanel("feedback_timing")]),
             InlinePanel("quiz_questions", label=_("Fixed questions")),
             InlinePanel("draw_rules", label=_("Draw rules")),
@@ -528,6 +534,8 @@ class AttemptQuestion(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     order = models.PositiveIntegerField(_("order"))
     points = models.DecimalField(_("points"), max_digits=6, decimal_places=2)
+    # Choice ids in the order this attempt shows them (drawn once when shuffled); empty: as stored.
+    choice_order = models.JSONField(_("option order"), default=list, blank=True)
     # {"choices": [ids]} | {"value": true} | {"blanks": ["..."]} | {"text": "..."}; null: unanswered
     answer = models.JSONField(_("answer"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
@@ -611,3 +619,51 @@ class MarkingRecord(models.Model):
 
     def __str__(self):
         return f"{self.attempt_question} {self.points}"
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", _("Awaiting confirmation")
+    IMPORTED = "imported", _("Imported")
+
+
+class QuestionImportJob(models.Model):
+    """An uploaded question file between its preview and the editor's confirmation; the bytes
+    stay in the database (never in public media) and are cleared once imported."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    file_format = models.CharField(_("format"), max_length=16)
+    data = models.BinaryField(_("file contents"), editable=False)
+    bank = models.ForeignKey(
+        QuestionBank, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("question bank"),
+    )
+    bank_name = models.CharField(
+        _("new question bank"), max_length=200, blank=True,
+        help_text=_("Created on confirmation when no existing bank was chosen."),
+    )
+    category_prefix = models.CharField(_("category prefix"), max_length=400, blank=True)
+    skip_unsupported = models.BooleanField(_("skip unsupported questions"), default=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED
+    )
+    question_count = models.PositiveIntegerField(_("questions"), default=0)
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("question import")
+        verbose_name_plural = _("question imports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ImportStatus.values), name="quiz_import_status"),
+            models.CheckConstraint(
+                condition=Q(bank__isnull=False) | ~Q(bank_name=""), name="quiz_import_has_bank"),
+        ]
+
+    def __str__(self):
+        return self.filename or f"#{self.pk}"

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -70,6 +70,7 @@ IMPORT_POINTS = gettext_lazy("{source}: points must be greater than 0 and at mos
 IMPORT_DIFFICULTY = gettext_lazy("{source}: unknown difficulty “{difficulty}”.")
 IMPORT_CATEGORY = gettext_lazy("{source}: the category path “{category}” is not valid.")
 IMPORT_TOO_LONG = gettext_lazy("{source}: a text is longer than {limit} characters.")
+IMPORT_FAILED = gettext_lazy("The questions could not be saved; nothing was imported.")
 
 MAX_TEXT = 20000
 MAX_ANSWER_TEXT = 20000
@@ -252,28 +253,95 @@ def question_update(*, question: Question, data: types.QuestionData, user=None,
     return version
 
 
+def _category_parts(path: str) -> list[str]:
+    return [part.strip() for part in (path or "").split("/") if part.strip()]
+
+
+def categories_resolve(*, paths) -> tuple[dict[str, Category], int]:
+    """The categories at these "/" paths (missing levels created), keyed by normalised path,
+    and how many were created: one query to find them, one insert per missing tree level."""
+    wanted: set[str] = set()
+    for path in paths:
+        parts = _category_parts(path)
+        wanted.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+    if not wanted:
+        return {}, 0
+    found = {c.path: c for c in Category.objects.filter(path__in=wanted)}
+    created = 0
+    for depth in sorted({p.count("/") for p in wanted - set(found)}):
+        missing = sorted(p for p in wanted - set(found) if p.count("/") == depth)
+        rows = []
+        for path in missing:
+            parent_path, _sep, name = path.rpartition("/")
+            rows.append(Category(name=name, parent=found.get(parent_path), path=path))
+        Category.objects.bulk_create(rows)
+        if any(row.pk is None for row in rows):  # a backend without RETURNING
+            rows = list(Category.objects.filter(path__in=missing))
+        found.update((row.path, row) for row in rows)
+        created += len(rows)
+    return found, created
+
+
+def _questions_bulk_write(*, bank: QuestionBank, questions: list[types.QuestionData],
+                          categories: dict[str, Category], user=None) -> list[Question]:
+    """Insert validated questions with their first versions and choices in a constant number
+    of statements (per insert batch), then point each question at its version."""
+    rows = [Question(
+        bank=bank, category=categories.get("/".join(_category_parts(data.category))),
+        kind=data.kind, difficulty=data.difficulty, name=(data.name or "")[:255],
+        tags=[str(t).strip() for t in data.tags if str(t).strip()],
+    ) for data in questions]
+    Question.objects.bulk_create(rows)
+    if any(row.pk is None for row in rows):  # pragma: no cover - SQLite < 3.35
+        raise RuntimeError("bulk import needs a database that returns inserted ids")
+    versions = [QuestionVersion(
+        question=question, number=1, text=data.text.strip(), points=Decimal(str(data.points)),
+        explanation=data.explanation or "",
+        answer_true=data.answer_true if data.kind == types.TRUE_FALSE else None,
+        blanks=[[str(a).strip() for a in b if str(a).strip()] for b in data.blanks]
+        if data.kind == types.FILL else [],
+        reference_answer=data.reference_answer or "", created_by=user,
+    ) for question, data in zip(rows, questions, strict=True)]
+    QuestionVersion.objects.bulk_create(versions)
+    Choice.objects.bulk_create([
+        Choice(version=version, order=order, text=c.text.strip(), is_correct=bool(c.correct),
+               feedback=c.feedback or "")
+        for version, data in zip(versions, questions, strict=True)
+        if data.kind in (types.SINGLE, types.MULTIPLE)
+        for order, c in enumerate(data.choices, start=1)
+    ])
+    Question.objects.filter(pk__in=[q.pk for q in rows]).update(current_version=Subquery(
+        QuestionVersion.objects.filter(question=OuterRef("pk"), number=1).values("pk")[:1]))
+    for question, version in zip(rows, versions, strict=True):
+        question.current_version = version
+    return rows
+
+
 def questions_import(*, bank: QuestionBank, questions: list[types.QuestionData],
-                     dry_run: bool = False) -> ImportReport:
+                     dry_run: bool = False, user=None) -> ImportReport:
     """Validate every question, then import all of them into `bank` in one transaction — or
-    none, when any is invalid or on a dry run."""
+    none, when any is invalid or on a dry run. Bulk statements: the number of queries does
+    not grow with the number of questions (beyond the database's insert batch size)."""
     report = ImportReport(dry_run=dry_run)
     for index, data in enumerate(questions):
         report.errors.extend(question_data_errors(data, index=index))
     report.by_kind = dict(Counter(d.kind for d in questions if d.kind in types.KINDS))
     if report.errors:
         return report
-    before = Category.objects.count()
     try:
         with transaction.atomic():
-            for data in questions:
-                question_create(bank=bank, data=data)
+            categories, report.categories_created = categories_resolve(
+                paths=[d.category for d in questions])
+            _questions_bulk_write(bank=bank, questions=questions, categories=categories,
+                                  user=user)
             report.created = len(questions)
-            report.categories_created = Category.objects.count() - before
             if dry_run:
                 transaction.set_rollback(True)
-    except ValidationError as error:
-        report.created = 0
-        report.errors.extend(error.messages)
+    except (ValidationError, IntegrityError) as error:
+        logger.warning("question import failed: %s", error)
+        report.created = report.categories_created = 0
+        report.errors.extend(error.messages if isinstance(error, ValidationError)
+                             else [str(IMPORT_FAILED)])
     return report
 
 
@@ -350,6 +418,23 @@ def quiz_paper_draw(*, quiz: Quiz, rng: random.Random | None = None) -> list[Que
     return questions
 
 
+def _choice_orders(*, quiz: Quiz, questions: list[Question], rng: random.Random
+                   ) -> dict[int, list[int]]:
+    """Per version id, its choice ids in a random order (one query); empty unless the quiz
+    shuffles options."""
+    if not quiz.shuffle_choices:
+        return {}
+    version_ids = [q.current_version_id for q in questions
+                   if q.kind in (Kind.SINGLE, Kind.MULTIPLE)]
+    orders: dict[int, list[int]] = {}
+    for version_id, choice_id in Choice.objects.filter(version_id__in=version_ids).order_by(
+            "version_id", "order").values_list("version_id", "pk"):
+        orders.setdefault(version_id, []).append(choice_id)
+    for ids in orders.values():
+        rng.shuffle(ids)
+    return orders
+
+
 def quiz_can_open(*, quiz: Quiz, user) -> bool:
     """Editors may open drafts; everybody else only published quizzes."""
     return not quiz.is_draft or user.has_perm("quizzes.change_quiz")
@@ -389,9 +474,11 @@ def attempt_start(*, quiz: Quiz, user, now=None, rng: random.Random | None = Non
     except IntegrityError:
         # Another tab started one at the same moment: the constraint keeps one; resume it.
         return Attempt.objects.get(quiz=quiz, user=user, status=AttemptStatus.IN_PROGRESS)
+    orders = _choice_orders(quiz=quiz, questions=questions, rng=rng or random.SystemRandom())
     AttemptQuestion.objects.bulk_create([
         AttemptQuestion(attempt=attempt, version_id=q.current_version_id, kind=q.kind,
-                        order=order, points=q.current_version.points)
+                        order=order, points=q.current_version.points,
+                        choice_order=orders.get(q.current_version_id, []))
         for order, q in enumerate(questions, start=1)
     ])
     if deadline is not None:
@@ -647,3 +734,22 @@ def quiz_create(*, title: str, draw_rules: list[dict] | None = None,
         draw_rule.full_clean()
         draw_rule.save()
     return quiz
+
+
+@transaction.atomic
+def quiz_draw_rules_set(*, quiz: Quiz, rules: list[dict]) -> bool:
+    """Make the quiz's draw rules exactly `rules` (in order); returns False and writes nothing
+    when they already are. Attempts keep the papers they drew."""
+    from quizzes.models import DrawRule
+
+    fields = ("bank_id", "category_id", "kind", "difficulty", "count")
+    wanted = [DrawRule(quiz=quiz, sort_order=order, **rule) for order, rule in enumerate(rules)]
+    current = [tuple(getattr(r, f) for f in fields) for r in quiz.draw_rules.order_by(
+        "sort_order", "pk")]
+    if current == [tuple(getattr(r, f) for f in fields) for r in wanted]:
+        return False
+    quiz.draw_rules.all().delete()
+    for rule in wanted:
+        rule.full_clean()
+        rule.save()
+    return True
