@@ -38,6 +38,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         *_crud("office", *ALL),
         *_crud("learner", *ALL),
         *_crud("rosterimportjob", "add", "view"),
+        "casebook.view_exercisesubmission",
     ],
     BUREAU_STAFF: [
         ACCESS_ADMIN,
@@ -49,11 +50,16 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "quizzes.view_quiz",
         "quizzes.view_attempt",
         "quizzes.mark_attempt",
+        "quizzes.add_question",  # question file import/export (quizzes.admin_views)
         *[f"casebook.{action}_{model}" for model in (
             "goalrulesettings", "indicator", "functionalclass") for action in ALL],
+        *[f"casebook.{action}_exercise" for action in ALL],
+        "casebook.view_exercisesubmission",
     ],
     # Reviewers mark essays and exercises; the quiz and casebook apps add their permissions.
-    REVIEWER: [ACCESS_ADMIN, "quizzes.mark_attempt", "quizzes.view_attempt", "quizzes.view_quiz"],
+    REVIEWER: [ACCESS_ADMIN, "quizzes.mark_attempt", "quizzes.view_attempt", "quizzes.view_quiz",
+               "casebook.view_exercise", "casebook.view_exercisesubmission",
+               "casebook.review_submission"],
     EDITOR: [
         ACCESS_ADMIN,
         "wagtaildocs.add_document",
@@ -68,6 +74,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         *[f"casebook.{action}_indicator" for action in ALL],
         "casebook.view_functionalclass", "casebook.add_functionalclass",
         "casebook.change_functionalclass",
+        *[f"casebook.{action}_exercise" for action in ALL],
     ],
 }
 

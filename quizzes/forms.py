@@ -117,3 +117,75 @@ class MarkingForm(forms.Form):
     points = forms.DecimalField(label=_("Points"), max_digits=8, decimal_places=2)
     feedback = forms.CharField(label=_("Feedback"), required=False, max_length=20000,
                                widget=forms.Textarea(attrs={"rows": 3}))
+
+
+FORMAT_BY_EXTENSION = {".xlsx": "xlsx", ".gift": "gift", ".txt": "gift", ".xml": "moodle-xml"}
+UPLOAD_TOO_LARGE = _("The file is larger than 5 MB.")
+UPLOAD_EMPTY = _("The file is empty.")
+UPLOAD_UNKNOWN_FORMAT = _(
+    "The format cannot be told from the file name: choose Excel, GIFT or Moodle XML.")
+UPLOAD_NO_BANK = _("Choose a question bank or enter the name of a new one.")
+UPLOAD_TWO_BANKS = _("Choose an existing bank or enter a new name, not both.")
+
+
+class QuestionImportForm(forms.Form):
+    """Upload a question file for preview: format (or inferred), target bank, category prefix."""
+
+    file = forms.FileField(
+        label=_("Question file"),
+        help_text=_("Excel (.xlsx), GIFT (.txt, .gift) or Moodle XML (.xml), at most 5 MB."))
+    file_format = forms.ChoiceField(label=_("Format"), required=False, choices=[
+        ("", _("Infer from the file name")), ("xlsx", _("Excel (.xlsx)")),
+        ("gift", _("GIFT")), ("moodle-xml", _("Moodle XML"))])
+    bank = forms.ModelChoiceField(label=_("Question bank"), required=False, queryset=None,
+                                  empty_label=_("— create a new bank —"))
+    new_bank = forms.CharField(label=_("New question bank"), required=False, max_length=200)
+    category_prefix = forms.CharField(
+        label=_("Category prefix"), required=False, max_length=200,
+        help_text=_("Put every imported category under this path, e.g. 2025年度."))
+    skip_unsupported = forms.BooleanField(
+        label=_("Skip unsupported questions"), required=False,
+        help_text=_("Matching, numerical, cloze … questions are listed and left out instead "
+                    "of failing the import."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from quizzes.models import QuestionBank
+
+        self.fields["bank"].queryset = QuestionBank.objects.order_by("name")
+
+    def clean_file(self):
+        from quizzes.formats.common import MAX_FILE_BYTES
+
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_FILE_BYTES:
+            raise ValidationError(UPLOAD_TOO_LARGE, code="too_large")
+        if not upload.size:
+            raise ValidationError(UPLOAD_EMPTY, code="empty")
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is not None and not cleaned.get("file_format"):
+            name = (upload.name or "").lower()
+            extension = name[name.rfind("."):] if "." in name else ""
+            if extension not in FORMAT_BY_EXTENSION:
+                self.add_error("file_format", UPLOAD_UNKNOWN_FORMAT)
+            else:
+                cleaned["file_format"] = FORMAT_BY_EXTENSION[extension]
+        new_bank = (cleaned.get("new_bank") or "").strip()
+        cleaned["new_bank"] = new_bank
+        if cleaned.get("bank") is None and not new_bank:
+            self.add_error("bank", UPLOAD_NO_BANK)
+        elif cleaned.get("bank") is not None and new_bank:
+            self.add_error("new_bank", UPLOAD_TWO_BANKS)
+        return cleaned
+
+    def read_upload(self) -> bytes:
+        """The uploaded bytes (size already checked)."""
+        from quizzes.formats.common import MAX_FILE_BYTES
+
+        upload = self.cleaned_data["file"]
+        upload.seek(0)
+        return upload.read(MAX_FILE_BYTES + 1)

@@ -83,11 +83,20 @@ class QuestionView:
     show_responses: bool = False
 
 
+def display_choices(aq: AttemptQuestion) -> list[Choice]:
+    """The version's choices in the order this attempt shows them (its stored shuffle)."""
+    choices = list(aq.version.choices.all())
+    if aq.choice_order:
+        position = {choice_id: index for index, choice_id in enumerate(aq.choice_order)}
+        choices.sort(key=lambda c: (position.get(c.pk, len(position)), c.order))
+    return choices
+
+
 def _correct_text(aq: AttemptQuestion) -> str:
     version = aq.version
     if aq.kind in (Kind.SINGLE, Kind.MULTIPLE):
         return "；".join(
-            f"{chr(64 + i)}. {c.text}" for i, c in enumerate(version.choices.all(), start=1)
+            f"{chr(64 + i)}. {c.text}" for i, c in enumerate(display_choices(aq), start=1)
             if c.is_correct)
     if aq.kind == Kind.TRUE_FALSE:
         return "✓" if version.answer_true else "✗"
@@ -114,7 +123,7 @@ def question_views(*, rows: list[AttemptQuestion], responses: bool = False,
             choices=[{"id": c.pk, "text": c.text, "letter": chr(64 + i),
                       "selected": c.pk in ((aq.answer or {}).get("choices") or []),
                       **({"correct": c.is_correct} if reveal else {})}
-                     for i, c in enumerate(version.choices.all(), start=1)],
+                     for i, c in enumerate(display_choices(aq), start=1)],
             blank_count=len(version.blanks), answer=aq.answer, answered=aq.is_answered,
             checked=aq.checked,
             is_correct=aq.is_correct if show else None,
@@ -302,3 +311,38 @@ def marking_records(*, attempt: Attempt):
 
     return (MarkingRecord.objects.filter(attempt_question__attempt=attempt)
             .select_related("marker", "attempt_question"))
+
+
+# ------------------------------------------------------------ question versions
+
+
+@dataclass
+class VersionHistoryRow:
+    """One version of a question and the attempts that showed it (the latest few)."""
+
+    version: object
+    attempt_count: int
+    attempts: list
+
+
+def question_version_history(*, question: Question, attempts_per_version: int = 10
+                             ) -> list[VersionHistoryRow]:
+    """Every version of a question, newest first, with its author, how many attempts used it
+    and the latest of those attempts (two queries)."""
+    from quizzes.models import QuestionVersion
+
+    versions = list(QuestionVersion.objects.filter(question=question)
+                    .select_related("created_by")
+                    .annotate(attempt_count=Count("attempt_questions"))
+                    .order_by("-number"))
+    used = [v.pk for v in versions if v.attempt_count]
+    attempts: dict[int, list[Attempt]] = {}
+    if used:
+        rows = (AttemptQuestion.objects.filter(version_id__in=used)
+                .select_related("attempt__quiz", "attempt__user")
+                .order_by("-attempt__started_at", "-pk")[: attempts_per_version * len(used)])
+        for aq in rows:
+            bucket = attempts.setdefault(aq.version_id, [])
+            if len(bucket) < attempts_per_version:
+                bucket.append(aq.attempt)
+    return [VersionHistoryRow(v, v.attempt_count, attempts.get(v.pk, [])) for v in versions]

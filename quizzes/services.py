@@ -23,11 +23,13 @@ from quizzes.models import (
     AttemptStatus,
     Category,
     Choice,
+    ImportStatus,
     Kind,
     MarkingRecord,
     MultipleScoring,
     Question,
     QuestionBank,
+    QuestionImportJob,
     QuestionVersion,
     Quiz,
 )
@@ -71,6 +73,10 @@ IMPORT_DIFFICULTY = gettext_lazy("{source}: unknown difficulty “{difficulty}�
 IMPORT_CATEGORY = gettext_lazy("{source}: the category path “{category}” is not valid.")
 IMPORT_TOO_LONG = gettext_lazy("{source}: a text is longer than {limit} characters.")
 IMPORT_FAILED = gettext_lazy("The questions could not be saved; nothing was imported.")
+IMPORT_NO_QUESTIONS = gettext_lazy("The file contains no questions to import.")
+IMPORT_JOB_DONE = gettext_lazy("This upload has already been imported.")
+IMPORT_JOB_EXPIRED = gettext_lazy("This upload has expired; upload the file again.")
+IMPORT_JOB_TTL = timezone.timedelta(hours=24)
 
 MAX_TEXT = 20000
 MAX_ANSWER_TEXT = 20000
@@ -342,6 +348,116 @@ def questions_import(*, bank: QuestionBank, questions: list[types.QuestionData],
         report.created = report.categories_created = 0
         report.errors.extend(error.messages if isinstance(error, ValidationError)
                              else [str(IMPORT_FAILED)])
+    return report
+
+
+# ---------------------------------------------------------------- web import with preview
+
+
+@dataclass
+class ImportPreview:
+    """An upload as parsed and dry-run: what would be imported, every error, and the job that
+    keeps the file until confirmation (None when there is anything to fix)."""
+
+    result: object  # formats.ParseResult
+    report: ImportReport
+    job: QuestionImportJob | None = None
+
+    @property
+    def errors(self) -> list[str]:
+        return [str(e) for e in self.result.errors] + [str(e) for e in self.report.errors]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def question_file_parse(*, data: bytes, file_format: str, filename: str = "",
+                        category_prefix: str = "", skip_unsupported: bool = False):
+    """Parse an uploaded question file (no database access) with the category prefix applied;
+    an empty file is an error too."""
+    from quizzes import formats
+
+    result = formats.parse(data, format=file_format, skip_unsupported=skip_unsupported,
+                           filename=filename)
+    result = formats.with_category_prefix(result, category_prefix)
+    if result.ok and not result.questions:
+        result.errors.append(formats.FormatError(message=str(IMPORT_NO_QUESTIONS)))
+    return result
+
+
+def _import_dry_run(*, bank: QuestionBank | None, bank_name: str, questions, user
+                    ) -> ImportReport:
+    try:
+        with transaction.atomic():
+            target = bank or question_bank_get_or_create(name=bank_name)
+            report = questions_import(bank=target, questions=questions, dry_run=True, user=user)
+            transaction.set_rollback(True)
+    except ValidationError as error:
+        report = ImportReport(dry_run=True, errors=list(error.messages))
+    return report
+
+
+def question_import_preview(*, user, data: bytes, filename: str, file_format: str,
+                            bank: QuestionBank | None = None, bank_name: str = "",
+                            category_prefix: str = "", skip_unsupported: bool = False,
+                            now=None) -> ImportPreview:
+    """Parse and dry-run an upload; only when it would import cleanly is it kept as a job
+    awaiting confirmation (otherwise nothing is written). Stale jobs are purged here."""
+    now = now or timezone.now()
+    result = question_file_parse(data=data, file_format=file_format, filename=filename,
+                                 category_prefix=category_prefix,
+                                 skip_unsupported=skip_unsupported)
+    preview = ImportPreview(result=result, report=ImportReport(dry_run=True))
+    if not result.ok:
+        return preview
+    preview.report = _import_dry_run(bank=bank, bank_name=bank_name,
+                                     questions=result.questions, user=user)
+    if not preview.report.ok:
+        return preview
+    with transaction.atomic():
+        QuestionImportJob.objects.filter(created_at__lt=now - IMPORT_JOB_TTL).delete()
+        job = QuestionImportJob(
+            created_by=user, filename=(filename or "")[:255], file_format=file_format,
+            data=bytes(data), bank=bank, bank_name="" if bank else (bank_name or "").strip(),
+            category_prefix=category_prefix or "", skip_unsupported=skip_unsupported,
+            question_count=len(result.questions))
+        job.full_clean()
+        job.save()
+    preview.job = job
+    return preview
+
+
+def question_import_job_preview(*, job: QuestionImportJob) -> ImportPreview:
+    """Re-parse a stored upload for its preview page."""
+    result = question_file_parse(
+        data=bytes(job.data), file_format=job.file_format, filename=job.filename,
+        category_prefix=job.category_prefix, skip_unsupported=job.skip_unsupported)
+    return ImportPreview(result=result, report=ImportReport(dry_run=True), job=job)
+
+
+@transaction.atomic
+def question_import_confirm(*, job_id: int, user, now=None) -> ImportReport:
+    """Import a previewed upload, all or nothing, after validating it again; once only.
+    Raises QuestionImportJob.DoesNotExist for another user's job."""
+    now = now or timezone.now()
+    job = QuestionImportJob.objects.select_for_update().get(pk=job_id, created_by=user)
+    if job.status != ImportStatus.PREVIEWED:
+        raise ValidationError(IMPORT_JOB_DONE)
+    if job.created_at < now - IMPORT_JOB_TTL:
+        raise ValidationError(IMPORT_JOB_EXPIRED)
+    result = question_file_parse(
+        data=bytes(job.data), file_format=job.file_format, filename=job.filename,
+        category_prefix=job.category_prefix, skip_unsupported=job.skip_unsupported)
+    if not result.ok:
+        raise ValidationError([str(e) for e in result.errors])
+    bank = job.bank or question_bank_get_or_create(name=job.bank_name)
+    report = questions_import(bank=bank, questions=result.questions, user=user)
+    if not report.ok:
+        raise ValidationError(report.errors)  # rolls back the new bank too
+    job.status, job.data, job.imported_at = ImportStatus.IMPORTED, b"", now
+    job.bank, job.question_count = bank, report.created
+    job.save(update_fields=["status", "data", "imported_at", "bank", "question_count"])
     return report
 
 

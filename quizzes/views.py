@@ -148,7 +148,7 @@ def attempt_take(request, pk):
             target = int(action[5:])
         return redirect(f"{reverse('quizzes:take', args=[attempt.pk])}?page={target}")
     views = selectors.question_views(rows=page_rows)
-    nav = [{"number": aq.order, "answered": aq.is_answered,
+    nav = [{"id": aq.pk, "number": aq.order, "answered": aq.is_answered,
             "current": aq in page_rows} for aq in rows]
     remaining = None
     if attempt.deadline:

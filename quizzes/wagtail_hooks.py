@@ -1,17 +1,20 @@
 """Admin: the 题库与测验 menu — question banks and quizzes as snippets, categories and
-questions (each save creates a new version), attempts, and a link to the marking queue."""
+questions (each save creates a new version, with a read-only version history), attempts,
+question file import with preview and per-bank export, and a link to the marking queue."""
 
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
+from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from quizzes import admin_views, selectors
 from quizzes.forms import QuestionAdminForm
 from quizzes.models import Attempt, Category, Question, QuestionBank, Quiz
 
@@ -38,9 +41,24 @@ class QuestionCreateView(generic.CreateView):
         return self.form.save_question(user=self.request.user)
 
 
-class QuestionEditView(generic.EditView):
+class VersionHistoryMixin:
+    """Adds the question's versions and the attempts that used them (read-only)."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["version_history"] = selectors.question_version_history(question=self.object)
+        return context
+
+
+class QuestionEditView(VersionHistoryMixin, generic.EditView):
+    template_name = "quizzes/admin/question_edit.html"
+
     def save_instance(self):
         return self.form.save_question(user=self.request.user)
+
+
+class QuestionInspectView(VersionHistoryMixin, generic.InspectView):
+    template_name = "quizzes/admin/question_inspect.html"
 
 
 class CategoryViewSet(SnippetViewSet):
@@ -61,6 +79,10 @@ class QuestionViewSet(ModelViewSet):
     add_to_admin_menu = False
     add_view_class = QuestionCreateView
     edit_view_class = QuestionEditView
+    inspect_view_class = QuestionInspectView
+    inspect_view_enabled = True
+    inspect_view_fields = ["bank", "category", "kind", "difficulty", "name", "tags",
+                           "current_version", "is_active", "created_at"]
     copy_view_enabled = False
     list_display = [
         Column("text", label=_("Question text"), accessor="current_version.text"),
@@ -104,14 +126,45 @@ class QuizzesGroup(SnippetViewSetGroup):
     items = (QuestionBankViewSet, CategoryViewSet, QuizViewSet)
 
 
+class QuestionImportViewSet(ViewSet):
+    """Question file import (upload, preview, confirm), the Excel template and bank export."""
+
+    name = "quizzes_import"
+    url_prefix = "quizzes/import"
+    icon = "upload"
+    menu_label = _("Import questions")
+    add_to_admin_menu = False
+
+    def get_urlpatterns(self):
+        return [
+            path("", admin_views.question_import, name="upload"),
+            path("template.xlsx", admin_views.question_import_template, name="template"),
+            path("<int:job_id>/", admin_views.question_import_preview, name="preview"),
+            path("export/<int:bank_id>/<str:file_format>/", admin_views.question_bank_export,
+                 name="export"),
+        ]
+
+
 register_snippet(QuizzesGroup)
 question_viewset = QuestionViewSet()
 attempt_viewset = AttemptViewSet()
+import_viewset = QuestionImportViewSet()
 
 
 @hooks.register("register_admin_viewset")
 def register_question_viewsets():
-    return [question_viewset, attempt_viewset]
+    return [question_viewset, attempt_viewset, import_viewset]
+
+
+class ImportMenuItem(MenuItem):
+    def is_shown(self, request):
+        return admin_views.user_may_import_questions(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_import_menu_item():
+    return ImportMenuItem(_("Import and export questions"), reverse("quizzes_import:upload"),
+                          icon_name="upload", order=252)
 
 
 class MarkingMenuItem(MenuItem):

@@ -88,3 +88,40 @@ def test_demo_annual_exam_draws_twenty_questions_when_the_bank_is_complete(user)
         pytest.skip("demo bank not complete yet")
     attempt = services.attempt_start(quiz=exam, user=user)
     assert attempt.attempt_questions.count() == 20
+
+
+def test_demo_seed_creates_five_practice_quizzes_and_an_exam_covering_every_stage():
+    demo.seed(log=lambda message: None)
+    bank = QuestionBank.objects.get(name=demo.BANK_NAME)
+    assert bank.questions.count() >= 150
+    for stage in demo.STAGES:
+        practice = Quiz.objects.get(title=f"{stage}练习", mode="practice")
+        (rule,) = practice.draw_rules.all()
+        assert rule.category.path == stage and rule.count == demo.PRACTICE_SIZE
+    exam = Quiz.objects.get(title=demo.EXAM_TITLE)
+    rules = list(exam.draw_rules.select_related("category"))
+    assert {r.category.path for r in rules} == set(demo.STAGES)
+    assert sum(r.count for r in rules) == 20
+    assert {r.kind for r in rules} == {"single", "multiple", "truefalse", "fill"}
+
+
+def test_demo_seed_updates_an_old_exam_rule_set_once_then_changes_nothing():
+    from quizzes.models import DrawRule
+
+    demo.seed(log=lambda message: None)
+    exam = Quiz.objects.get(title=demo.EXAM_TITLE)
+    bank = QuestionBank.objects.get(name=demo.BANK_NAME)
+    # An exam left by an earlier seed: rules by kind only, no stages.
+    services.quiz_draw_rules_set(quiz=exam, rules=[
+        {"bank": bank, "kind": "single", "count": 10}, {"bank": bank, "kind": "multiple",
+                                                          "count": 4}])
+    logs = []
+    demo.seed(log=logs.append)
+    assert any("draw rules updated" in line for line in logs)
+    rules = list(exam.draw_rules.values_list("pk", "category__path", "kind", "count"))
+    assert {r[1] for r in rules} == set(demo.STAGES) and sum(r[3] for r in rules) == 20
+    logs.clear()
+    demo.seed(log=logs.append)
+    assert list(exam.draw_rules.values_list("pk", "category__path", "kind", "count")) == rules
+    assert not logs and DrawRule.objects.filter(quiz=exam).count() == len(rules)
+    assert Quiz.objects.filter(title=demo.EXAM_TITLE).count() == 1

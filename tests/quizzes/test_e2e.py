@@ -46,8 +46,13 @@ def test_head_takes_the_annual_exam_reloads_and_submits(live_server, page, outpu
         page.wait_for_function(
             "id => document.querySelector(`fieldset[data-question='${id}']`)"
             ".getAttribute('data-saved') === '1'", arg=answered[-1])
+        # The navigation marks the question answered as soon as the autosave succeeded.
+        page.wait_for_selector(
+            f".question-nav__item.is-answered[data-nav-question='{answered[-1]}']")
+    assert page.locator(".question-nav__item.is-answered").count() == 3
     page.screenshot(path=f"{output_path}/quiz-exam-in-progress.png", full_page=False)
     page.reload()
+    assert page.locator(".question-nav__item.is-answered").count() == 3  # server-rendered
     for question_id in answered:
         fieldset = page.locator(f"fieldset[data-question='{question_id}']")
         kept = fieldset.locator("input:checked").count() + fieldset.locator(
@@ -115,3 +120,30 @@ def test_reviewer_marks_an_essay_and_the_learner_result_updates(live_server, pag
     assert "8 / 10 (80%)" in summary
     assert "要点齐全" in page.content()
     page.screenshot(path=f"{output_path}/quiz-marked-result.png", full_page=True)
+
+
+def test_editor_imports_a_question_file_with_preview(live_server, page, output_path):
+    from pathlib import Path
+
+    from django.contrib.auth.models import Group
+
+    from departments import roles
+    from departments.services import roles_ensure
+    from quizzes.models import Question
+    from tests.departments.factories import UserFactory
+
+    roles_ensure()
+    editor = UserFactory(username="editor-e2e")
+    editor.groups.add(Group.objects.get(name=roles.EDITOR))
+    login(page, live_server, "editor-e2e")
+    page.goto(f"{live_server.url}/admin/quizzes/import/")
+    page.set_input_files("input[name=file]", str(Path(__file__).parent / "files"
+                                                 / "sample_questions.gift.txt"))
+    page.fill("input[name=new_bank]", "浏览器导入题库")
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("#import-questions")
+    assert Question.objects.count() == 0
+    page.screenshot(path=f"{output_path}/quiz-import-preview.png", full_page=True)
+    page.click("main form[action$='/'] button[type=submit]")
+    page.wait_for_load_state()
+    assert Question.objects.filter(bank__name="浏览器导入题库").count() > 0

@@ -11,8 +11,33 @@
 
   function say(text) { if (status) { status.textContent = text; } }
 
+  /* Whether the learner has given an answer in this fieldset (read from the form itself:
+     nothing about the answer comes from the server). */
+  function hasAnswer(fieldset) {
+    var given = false;
+    fieldset.querySelectorAll("input, textarea").forEach(function (el) {
+      if (!el.name) { return; }
+      if (el.type === "radio" || el.type === "checkbox") {
+        if (el.checked) { given = true; }
+      } else if (el.value.trim()) {
+        given = true;
+      }
+    });
+    return given;
+  }
+
+  /* Mark the question's navigation button once its answer is saved (or unmark a cleared one). */
+  function markNav(id, answered) {
+    var item = document.querySelector(".question-nav__item[data-nav-question='" + id + "']");
+    if (!item) { return; }
+    item.classList.toggle("is-answered", answered);
+    var state = item.querySelector(".nav-state");
+    if (state) { state.textContent = answered ? state.getAttribute("data-answered-label") : ""; }
+  }
+
   function save(fieldset) {
     var id = fieldset.getAttribute("data-question");
+    var answered = hasAnswer(fieldset);
     var data = new FormData();
     data.append("question", id);
     fieldset.querySelectorAll("input, textarea").forEach(function (el) {
@@ -30,6 +55,7 @@
           say("✓ " + new Date().toLocaleTimeString());
           fieldset.setAttribute("data-saved", "1");
           fieldset.classList.add("is-saved");
+          markNav(id, answered);
           return;
         }
         say(body.error || "!");
