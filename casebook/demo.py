@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 
-from casebook.models import CasePage, FunctionalClass, Indicator
+from casebook.models import CasePage, Exercise, FunctionalClass, Indicator
 from casebook.services import (
     case_index_ensure,
     cases_sync,
@@ -24,6 +24,23 @@ def _optional(module: str, name: str) -> list:
         return []
 
 
+def _seed_exercises(*, log) -> int:
+    """One exercise of each kind on suitable cases (created once, through the service)."""
+    from casebook.exercises.demo_exercises import EXERCISES
+    from casebook.exercises.services import exercise_ensure
+
+    cases = {case.code: case for case in CasePage.objects.filter(
+        code__in={item["case"] for item in EXERCISES})}
+    for item in EXERCISES:
+        case = cases.get(item["case"])
+        if case is None:
+            log(f"casebook: case {item['case']} missing; exercise {item['title']} skipped")
+            continue
+        options = {k: v for k, v in item.items() if k not in ("case", "kind", "title")}
+        exercise_ensure(case=case, kind=item["kind"], title=item["title"], **options)
+    return Exercise.objects.count()
+
+
 def seed(*, log) -> dict[str, int]:
     """Create or refresh the casebook demo content (cases published only when changed)."""
     functional_classes_load()
@@ -36,7 +53,9 @@ def seed(*, log) -> dict[str, int]:
     added = indicators_sync(items=indicators)
     if added:
         log(f"casebook: {added} indicators added to the library")
+    exercises = _seed_exercises(log=log)
     return {
+        "exercises": exercises,
         "functional classes": FunctionalClass.objects.count(),
         "cases": CasePage.objects.live().count(),
         "indicators": Indicator.objects.count(),

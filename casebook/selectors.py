@@ -1,20 +1,30 @@
 """Reads for the casebook: case lists, one case, indicator search, checker settings.
 
 Indicator search (Chinese substrings, indexed on SQLite and PostgreSQL alike): every indicator
-has one ``IndicatorGram`` row per distinct character and per adjacent character pair of its
-search key (name, sector, level 2; case-folded). A query term of one character is looked up as
-a unigram, a longer term as its bigrams; the candidates are the indicators holding *all* query
-grams (an index range on ``(gram, indicator)`` + GROUP BY/HAVING), and a final ``LIKE '%term%'``
-on those candidates only removes false positives (grams present but not adjacent). Neither
-pg_trgm nor FTS5 is needed: pg_trgm drops CJK characters under some locales, and FTS5's trigram
-tokenizer cannot answer 1- and 2-character queries.
+has one ``IndicatorGram`` row per distinct character and adjacent character pair of its search
+key (name and sector, case-folded, not across whitespace), carrying the indicator's name
+length; ``IndicatorGramStat`` counts the indicators holding each gram. A query term of one
+character stands for its unigram, a longer term for its bigrams. Only the *rarest* gram of the
+query is read from the index, as a range of the unique index (gram, name_length, indicator) -
+already in the autocomplete's relevance order, so a common term stops after 20 hits - and the
+second rarest is probed per candidate on the (indicator, gram) index. Both picks happen inside
+the same SQL statement (a scalar subquery on the frequencies), so a search is one query. Every
+term is then checked with ``LIKE '%term%'`` on the candidate row, which makes the result exactly
+that of a full scan whatever the frequencies say (they only decide speed). When every term
+has one or two characters (and no filter is set) a term is present exactly when its gram is,
+so the search page's count is read from the gram index alone (``IndicatorSearchResults``). The
+page itself, sorted by class and levels, still sorts every match: for a term in half the
+library that costs about a scan. Neither pg_trgm nor
+FTS5 is used: neither answers 1- and 2-character queries from its index, and pg_trgm's CJK
+support depends on the cluster's locale.
 """
 
 from __future__ import annotations
 
 import re
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
 
 from casebook.models import (
@@ -26,6 +36,7 @@ from casebook.models import (
     Indicator,
     IndicatorGram,
 )
+from casebook.models.indicators import IndicatorGramStat
 from portal.search import query_terms
 
 QUERY_MAX_LENGTH = 50
@@ -147,8 +158,8 @@ def _plain(value) -> str:
 
 
 def query_grams(terms: list[str]) -> list[str]:
-    """The grams to look up for ``terms``: unigram for 1-character terms, else bigrams
-    (at most QUERY_MAX_GRAMS, spread over the terms; the final LIKE keeps results exact)."""
+    """The grams of ``terms``: the unigram of a 1-character term, else its bigrams (distinct,
+    at most QUERY_MAX_GRAMS spread over the terms; the final LIKE keeps results exact)."""
     grams: list[str] = []
     for term in terms:
         candidates = [term] if len(term) == 1 else [term[i:i + 2]
@@ -169,6 +180,46 @@ def indicator_query_terms(q: str | None) -> list[str]:
     return terms[:QUERY_MAX_TERMS]
 
 
+def _rarest_gram(grams: list[str], rank: int) -> RawSQL:
+    """SQL for the ``rank``-th rarest of ``grams`` (0 = rarest; unknown grams count 0, ties
+    by gram), evaluated once per statement by both databases."""
+    stats = IndicatorGramStat._meta.db_table
+    listed = " UNION ALL ".join(["SELECT %s AS gram"] * len(grams))
+    return RawSQL(  # noqa: S611 - the grams are parameters; only table names are formatted
+        f"SELECT q.gram FROM ({listed}) q LEFT JOIN {stats} s ON s.gram = q.gram "  # noqa: S608
+        f"ORDER BY COALESCE(s.indicators, 0), q.gram LIMIT 1 OFFSET {int(rank)}",
+        grams, output_field=CharField())
+
+
+class IndicatorSearchResults(QuerySet):
+    """The queryset ``indicators_search`` returns: when every term is one or two characters
+    and no filter is set, a term is present exactly when its gram is, so ``count()`` (the
+    search page's) is read from the gram index alone. Any derived queryset (filter, slice,
+    values...) is a plain QuerySet again and counts with its own SQL."""
+
+    index_count: QuerySet | None = None
+
+    def count(self) -> int:
+        if self.index_count is not None and self._result_cache is None:
+            return self.index_count.count()
+        return super().count()
+
+    def _clone(self):
+        clone = super()._clone()
+        clone.__class__ = QuerySet
+        return clone
+
+
+def _index_only_count(grams: list[str]) -> QuerySet:
+    """Gram rows of the rarest gram whose indicator holds every other gram: one per match."""
+    rows = IndicatorGram.objects.filter(gram=_rarest_gram(grams, 0))
+    if len(grams) > 1:
+        for gram in grams:  # (the row's own gram needs no probe)
+            rows = rows.filter(Q(gram=gram) | Exists(IndicatorGram.objects.filter(
+                indicator_id=OuterRef("indicator_id"), gram=gram)))
+    return rows
+
+
 def indicators_search(
     *,
     q: str | None = None,
@@ -184,13 +235,16 @@ def indicators_search(
     terms = indicator_query_terms(q)
     if terms:
         grams = query_grams(terms)
-        if len(grams) == 1:
-            candidates = IndicatorGram.objects.filter(gram=grams[0]).values("indicator_id")
-        else:
-            candidates = (IndicatorGram.objects.filter(gram__in=grams)
-                          .values("indicator_id").annotate(hits=Count("gram"))
-                          .filter(hits=len(grams)).values("indicator_id"))
-        indicators = indicators.filter(pk__in=candidates)
+        # One row of the rarest gram per candidate (the index is unique on gram+indicator).
+        indicators = indicators.filter(grams__gram=_rarest_gram(grams, 0))
+        if len(grams) > 1:
+            probe = IndicatorGram.objects.filter(indicator_id=OuterRef("pk"),
+                                                 gram=_rarest_gram(grams, 1))
+            if ordered_by_relevance:
+                # An aggregate keeps PostgreSQL from turning the probe into a hash semi-join
+                # over the whole second gram (which loses the index order and the early stop).
+                probe = probe.values("indicator_id").annotate(n=Count("pk")).filter(n__gt=0)
+            indicators = indicators.filter(Exists(probe))
         for term in terms:
             indicators = indicators.filter(search_key__contains=term)
     if func_class:
@@ -204,8 +258,17 @@ def indicators_search(
     if source:
         indicators = indicators.filter(source=source)
     if ordered_by_relevance:
+        if terms:  # the gram row holds len(name): walk its index in this order, stop early
+            return indicators.order_by("grams__name_length", "grams__indicator_id")
         return indicators.annotate(name_length=Length("name")).order_by("name_length", "pk")
-    return indicators.order_by("func_class__code", "level1", "level2", "name", "pk")
+    indicators = indicators.order_by("func_class__code", "level1", "level2", "name", "pk")
+    if terms and all(len(term) <= 2 for term in terms) and not (
+            func_class or func_subclass or level1 or level2 or source):
+        results = IndicatorSearchResults(model=Indicator, query=indicators.query,
+                                         using=indicators._db)
+        results.index_count = _index_only_count(query_grams(terms))
+        return results
+    return indicators
 
 
 def indicators_autocomplete(*, q: str | None, func_class: str | None = None,

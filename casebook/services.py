@@ -18,13 +18,14 @@ import csv
 import datetime as dt
 import logging
 import random
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from casebook.models import (
@@ -45,6 +46,7 @@ from casebook.models import (
 )
 from casebook.models.indicators import (
     LEVEL1_CHOICES,
+    IndicatorGramStat,
     indicator_natural_key,
     indicator_search_key,
 )
@@ -559,20 +561,82 @@ def text_grams(text: str) -> set[str]:
     return grams
 
 
+_STATS_BATCH = 400
+
+
+def _gram_stats_add(deltas: dict[str, int]) -> None:
+    """Add ``deltas`` to the per-gram indicator counts: increments as batched upserts,
+    decrements as batched updates that never take a count below zero."""
+    table = IndicatorGramStat._meta.db_table
+    ups = sorted((gram, n) for gram, n in deltas.items() if n > 0)
+    downs: dict[int, list[str]] = {}
+    for gram, n in sorted(deltas.items()):
+        if n < 0:
+            downs.setdefault(-n, []).append(gram)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ups), _STATS_BATCH):
+            batch = ups[start:start + _STATS_BATCH]
+            cursor.execute(
+                f"INSERT INTO {table} (gram, indicators) VALUES "  # noqa: S608 - no user SQL
+                + ", ".join(["(%s, %s)"] * len(batch))
+                + f" ON CONFLICT (gram) DO UPDATE"
+                f" SET indicators = {table}.indicators + excluded.indicators",
+                [value for pair in batch for value in pair],
+            )
+        for n, grams in downs.items():
+            for start in range(0, len(grams), _STATS_BATCH):
+                batch = grams[start:start + _STATS_BATCH]
+                cursor.execute(
+                    f"UPDATE {table} SET indicators = CASE WHEN indicators > %s"  # noqa: S608
+                    f" THEN indicators - %s ELSE 0 END"
+                    f" WHERE gram IN ({', '.join(['%s'] * len(batch))})",
+                    [n, n, *batch],
+                )
+
+
+def indicator_gram_stats_forget(*, indicator_id: int) -> None:
+    """Take one indicator (about to be deleted) out of the gram counts."""
+    old = list(IndicatorGram.objects.filter(indicator_id=indicator_id)
+               .values_list("gram", flat=True))
+    _gram_stats_add(dict.fromkeys(old, -1))
+
+
+@transaction.atomic
+def indicator_gram_stats_rebuild() -> int:
+    """Recount every gram from IndicatorGram (after raw SQL edits); returns distinct grams."""
+    table = IndicatorGramStat._meta.db_table
+    grams = IndicatorGram._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - table names only
+        cursor.execute(f"INSERT INTO {table} (gram, indicators) "  # noqa: S608
+                       f"SELECT gram, COUNT(*) FROM {grams} GROUP BY gram")
+    return IndicatorGramStat.objects.count()
+
+
+@transaction.atomic
 def indicator_grams_rebuild(*, indicator: Indicator) -> int:
-    """Replace the search grams of one indicator (after a save)."""
+    """Replace the search grams of one indicator (after a save) and adjust the counts."""
+    old = set(IndicatorGram.objects.filter(indicator=indicator).values_list("gram", flat=True))
+    new = text_grams(indicator.search_key)
     IndicatorGram.objects.filter(indicator=indicator).delete()
-    grams = [IndicatorGram(indicator=indicator, gram=g) for g in text_grams(indicator.search_key)]
-    IndicatorGram.objects.bulk_create(grams)
-    return len(grams)
+    IndicatorGram.objects.bulk_create(
+        IndicatorGram(indicator=indicator, gram=g, name_length=len(indicator.name))
+        for g in sorted(new))
+    deltas = dict.fromkeys(new - old, 1)
+    deltas.update(dict.fromkeys(old - new, -1))
+    _gram_stats_add(deltas)
+    return len(new)
 
 
 def _grams_bulk(indicators: Iterable[Indicator], *, batch_size: int = 5000) -> int:
     batch: list[IndicatorGram] = []
+    counts: Counter[str] = Counter()
     total = 0
     for indicator in indicators:
-        batch.extend(IndicatorGram(indicator_id=indicator.pk, gram=g)
-                     for g in text_grams(indicator.search_key))
+        grams = text_grams(indicator.search_key)
+        counts.update(grams)
+        batch.extend(IndicatorGram(indicator_id=indicator.pk, gram=g,
+                                   name_length=len(indicator.name)) for g in grams)
         if len(batch) >= batch_size:
             IndicatorGram.objects.bulk_create(batch, batch_size=batch_size)
             total += len(batch)
@@ -580,6 +644,7 @@ def _grams_bulk(indicators: Iterable[Indicator], *, batch_size: int = 5000) -> i
     if batch:
         IndicatorGram.objects.bulk_create(batch, batch_size=batch_size)
         total += len(batch)
+    _gram_stats_add(counts)
     return total
 
 
@@ -889,50 +954,144 @@ def indicator_template_write(*, path) -> None:
 
 # --- Synthetic library for benchmarks ---------------------------------------------------------
 
-_SYNTH_SUBJECTS = ["校舍", "道路", "农田", "病床", "疫苗", "垃圾", "管网", "路灯", "课桌椅",
-                   "养老床位", "图书", "公交车辆", "污水", "绿地", "档案", "培训", "就业岗位",
-                   "监测站点", "安置住房", "应急物资"]
-_SYNTH_ACTIONS = ["维修改造", "新建", "采购", "更新", "运行维护", "覆盖", "达标", "处置",
-                  "补助发放", "验收"]
-_SYNTH_MEASURES = [("面积", "平方米", "产出指标", "数量指标"),
-                   ("数量", "个", "产出指标", "数量指标"),
-                   ("合格率", "%", "产出指标", "质量指标"),
-                   ("完成时间", "日期", "产出指标", "时效指标"),
-                   ("单位成本", "元", "成本指标", "经济成本指标"),
-                   ("受益人数", "人", "效益指标", "社会效益指标"),
-                   ("使用年限", "年", "效益指标", "可持续影响指标"),
-                   ("满意度", "%", "满意度指标", "服务对象满意度指标")]
+# Sector vocabularies per functional class: (sector, objects). Names are built as
+# [scope][object][action][measure], sometimes with a year, a batch or a numbered item, so the
+# library has tens of thousands of distinct names with a realistic skew (a few measures such
+# as 合格率/满意度 are everywhere, most objects are rare) - deterministic for a given seed.
+_SYNTH_SECTORS: dict[str, list[tuple[str, list[str]]]] = {
+    "201": [("政务服务", ["政务服务事项", "一网通办事项", "12345热线工单", "办事窗口", "电子证照"]),
+            ("统计调查", ["统计调查样本", "经济普查数据", "统计报表", "调查户"]),
+            ("财政管理", ["预算项目", "绩效评价项目", "财政票据", "国库集中支付业务"])],
+    "204": [("公共安全", ["视频监控点位", "治安卡口", "警务工作站", "应急广播终端"]),
+            ("司法服务", ["法律援助案件", "人民调解案件", "社区矫正对象", "公证事项"])],
+    "205": [("义务教育", ["校舍", "课桌椅", "教学仪器设备", "学生食堂", "学生宿舍", "塑胶操场",
+                          "多媒体教室", "图书"]),
+            ("学前教育", ["普惠性幼儿园", "幼儿园学位", "保教人员"]),
+            ("职业教育", ["实训基地", "双师型教师", "校企合作项目", "职业技能证书"]),
+            ("学生资助", ["家庭经济困难学生", "国家助学金", "营养改善计划学生", "生源地助学贷款"])],
+    "206": [("科技创新", ["科研项目", "高新技术企业", "科技成果转化项目", "重点实验室",
+                          "发明专利"]),
+            ("科学普及", ["科普活动", "科普场馆", "青少年科技竞赛"])],
+    "207": [("公共文化", ["农家书屋", "文化站", "公益电影放映场次", "非遗项目", "文物保护单位"]),
+            ("全民健身", ["健身路径", "社会体育指导员", "体育赛事", "全民健身中心"]),
+            ("广播电视", ["应急广播", "广播电视户户通设备", "5G基站覆盖区域"])],
+    "208": [("就业创业", ["就业岗位", "职业技能培训", "创业担保贷款", "公益性岗位", "高校毕业生"]),
+            ("养老服务", ["养老床位", "居家养老服务站", "老年助餐点", "特困供养人员"]),
+            ("社会救助", ["最低生活保障对象", "临时救助对象", "残疾人两项补贴", "困境儿童"])],
+    "210": [("公共卫生", ["高血压患者", "糖尿病患者", "65岁以上老年人", "孕产妇", "0-6岁儿童",
+                          "疫苗接种", "传染病报告", "家庭医生签约"]),
+            ("医疗服务", ["病床", "医疗设备", "乡镇卫生院", "村卫生室", "120急救站点",
+                          "远程会诊"]),
+            ("医疗保障", ["医保参保人员", "门诊慢特病", "异地就医结算"])],
+    "211": [("污染防治", ["PM2.5监测站点", "污水处理设施", "COD减排项目", "黑臭水体",
+                          "扬尘监测点"]),
+            ("节能减排", ["LED路灯", "新能源公交车辆", "燃煤锅炉", "光伏发电设施"]),
+            ("生态保护", ["湿地", "自然保护地", "生态公益林", "水土流失治理区"])],
+    "212": [("市政设施", ["道路", "路灯", "排水管网", "供水管网", "公共厕所", "停车泊位", "桥梁"]),
+            ("环境卫生", ["垃圾中转站", "生活垃圾", "环卫车辆", "垃圾分类投放点"]),
+            ("城市更新", ["老旧小区", "背街小巷", "城中村", "口袋公园", "加装电梯"])],
+    "213": [("农业生产", ["高标准农田", "农田水利设施", "农机购置补贴", "良种推广面积",
+                          "耕地地力"]),
+            ("林业草原", ["造林面积", "森林防火设施", "林业有害生物防治"]),
+            ("水利工程", ["小型水库", "灌区渠系", "农村饮水工程", "河道堤防"]),
+            ("乡村振兴", ["农村人居环境", "村级集体经济", "乡村旅游示范点", "衔接资金项目"])],
+    "214": [("公路交通", ["农村公路", "G320国道", "公路养护里程", "危桥改造", "客运站"]),
+            ("公共交通", ["公交线路", "公交车辆", "公交站亭", "城乡公交一体化线路"])],
+    "216": [("商贸流通", ["农贸市场", "县域商业体系", "电商服务站点", "冷链物流设施"])],
+    "221": [("住房保障", ["公租房", "保障性租赁住房", "棚户区改造", "农村危房改造",
+                          "住房租赁补贴"])],
+    "222": [("粮食储备", ["储备粮", "粮食仓储设施", "应急成品粮", "粮油质量检测"])],
+    "224": [("应急管理", ["应急物资", "应急避难场所", "地质灾害隐患点", "消防站", "应急救援队伍"])],
+}
+_SYNTH_SCOPES = ["", "", "", "", "全市", "城区", "乡镇", "农村", "重点区域", "县级", "社区",
+                 "街道", "偏远地区", "中心城区", "开发区", "试点地区", "山区", "示范区"]
+_SYNTH_ACTIONS = ["新建", "改造", "维修", "采购", "更新", "运行维护", "提升改造", "配置", "建设",
+                  "补助发放", "培训", "巡查", "监测", "验收", "整治", "服务", "管理", "覆盖",
+                  "标准化建设", "信息化建设", "提质增效", "规范化管理"]
+# (measure, unit, level1, level2, weight)
+_SYNTH_MEASURES = [
+    ("数量", "个", "产出指标", "数量指标", 8), ("面积", "平方米", "产出指标", "数量指标", 4),
+    ("长度", "公里", "产出指标", "数量指标", 2), ("人次", "人次", "产出指标", "数量指标", 4),
+    ("户数", "户", "产出指标", "数量指标", 2), ("套数", "套", "产出指标", "数量指标", 1),
+    ("合格率", "%", "产出指标", "质量指标", 9), ("达标率", "%", "产出指标", "质量指标", 5),
+    ("覆盖率", "%", "产出指标", "质量指标", 5), ("完好率", "%", "产出指标", "质量指标", 2),
+    ("验收通过率", "%", "产出指标", "质量指标", 2), ("规范管理率", "%", "产出指标", "质量指标", 2),
+    ("完成时间", "日期", "产出指标", "时效指标", 4), ("按时完成率", "%", "产出指标", "时效指标", 3),
+    ("资金拨付及时率", "%", "产出指标", "时效指标", 1),
+    ("单位成本", "元", "成本指标", "经济成本指标", 3),
+    ("综合造价", "万元", "成本指标", "经济成本指标", 2),
+    ("成本节约率", "%", "成本指标", "经济成本指标", 1),
+    ("受益人数", "人", "效益指标", "社会效益指标", 4),
+    ("群众知晓率", "%", "效益指标", "社会效益指标", 2),
+    ("使用率", "%", "效益指标", "社会效益指标", 2),
+    ("带动就业人数", "人", "效益指标", "经济效益指标", 1),
+    ("增收金额", "万元", "效益指标", "经济效益指标", 1),
+    ("排放降低率", "%", "效益指标", "生态效益指标", 1),
+    ("长效管护机制健全性", "定性", "效益指标", "可持续影响指标", 1),
+    ("使用年限", "年", "效益指标", "可持续影响指标", 1),
+    ("满意度", "%", "满意度指标", "服务对象满意度指标", 8),
+    ("投诉率", "%", "满意度指标", "服务对象满意度指标", 1),
+]
+_SYNTH_MEASURE_WEIGHTS = [m[4] for m in _SYNTH_MEASURES]
+
+
+def _synthetic_name(rng: random.Random) -> tuple[str, str, str, tuple]:
+    """(class code, sector, name, measure) of one synthetic indicator."""
+    code = rng.choice(sorted(_SYNTH_SECTORS))
+    sector, objects = rng.choice(_SYNTH_SECTORS[code])
+    measure = rng.choices(_SYNTH_MEASURES, weights=_SYNTH_MEASURE_WEIGHTS)[0]
+    obj = rng.choice(objects)
+    action = rng.choice(_SYNTH_ACTIONS) if rng.random() < 0.7 else ""
+    name = f"{rng.choice(_SYNTH_SCOPES)}{obj}{action}{measure[0]}"
+    roll = rng.random()
+    if roll < 0.15:
+        name = f"{rng.randint(2019, 2026)}年{name}"
+    elif roll < 0.22:
+        name = f"{name}（第{rng.randint(1, 12)}批）"
+    elif roll < 0.26:
+        name = f"{name}（{rng.randint(1, 30)}号片区）"
+    return code, sector, name, measure
 
 
 @transaction.atomic
 def indicators_generate(*, count: int, seed: int = 2026, batch_size: int = 5000) -> int:
-    """Add ``count`` synthetic indicators (unique names, realistic vocabulary) for benchmarks."""
-    classes = list(FunctionalClass.objects.filter(level=FunctionalClassLevel.CLASS,
-                                                  valid_to__isnull=True))
-    if not classes:
+    """Add ``count`` synthetic indicators (distinct names from sector vocabularies, skewed like
+    a real library, deterministic for ``seed``) with their search index, for benchmarks."""
+    if not FunctionalClass.objects.filter(level=FunctionalClassLevel.CLASS).exists():
         functional_classes_load()
-        classes = list(FunctionalClass.objects.filter(level=FunctionalClassLevel.CLASS,
-                                                      valid_to__isnull=True))
+    classes, _subclasses = _class_maps()
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
-    start = Indicator.objects.count()
-    created = 0
+    existing = set(Indicator.objects.values_list("natural_key", flat=True))
+    created = retries = 0
     while created < count:
         batch = []
-        for offset in range(min(batch_size, count - created)):
-            number = start + created + offset
-            subject, action = rng.choice(_SYNTH_SUBJECTS), rng.choice(_SYNTH_ACTIONS)
-            measure, unit, level1, level2 = rng.choice(_SYNTH_MEASURES)
-            func_class = rng.choice(classes)
-            indicator = _new_indicator(
-            func_class=func_class, func_subclass=None, item={
-                "sector": f"{subject}{action}", "level1": level1, "level2": level2,
-                "name": f"{subject}{action}{measure}（样例{number:06d}）",
-                "explanation": f"合成指标，用于性能测试：{subject}{action}{measure}。",
-                "unit": unit, "direction": IndicatorDirection.POSITIVE,
-                "typical_value": str(rng.randint(1, 100)), "basis": IndicatorBasis.PLAN,
-                "source": IndicatorSource.SPECIFIC,
-            })
-            batch.append(indicator)
+        while len(batch) < min(batch_size, count - created):
+            code, sector, name, measure = _synthetic_name(rng)
+            func_class = classes.get(code)
+            if func_class is None:
+                continue
+            measure_name, unit, level1, level2, _weight = measure
+            if retries >= 20:  # the vocabulary is nearly used up: number the name
+                name = f"{name}（{rng.randint(1, 9999):04d}）"
+            key = indicator_natural_key(class_code=code, subclass_code="", level1=level1,
+                                        level2=level2, name=name)
+            if key in existing:
+                retries += 1
+                continue
+            retries = 0
+            existing.add(key)
+            qualitative = unit == "定性"
+            batch.append(_new_indicator(func_class=func_class, func_subclass=None, item={
+                "sector": sector, "level1": level1, "level2": level2, "name": name,
+                "explanation": f"合成指标（性能测试用）：{name}，按{measure_name}口径统计。",
+                "unit": "" if qualitative else unit,
+                "direction": (IndicatorDirection.QUALITATIVE if qualitative else
+                              IndicatorDirection.NEGATIVE if measure_name in ("投诉率", "单位成本")
+                              else IndicatorDirection.POSITIVE),
+                "typical_value": "" if qualitative else str(rng.randint(1, 100)),
+                "basis": rng.choice(IndicatorBasis.values),
+                "source": rng.choice(IndicatorSource.values),
+            }))
         created += indicators_bulk_create(indicators=batch, batch_size=batch_size)
     return created
 

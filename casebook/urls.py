@@ -3,6 +3,7 @@
 from django.urls import path
 
 from casebook import views
+from casebook.exercises import views as exercise_views
 
 app_name = "casebook"
 
@@ -10,4 +11,10 @@ urlpatterns = [
     path("indicators/", views.indicator_library, name="indicator_library"),
     path("indicators/autocomplete", views.indicator_autocomplete,
          name="indicator_autocomplete"),
+    path("exercises/<int:pk>/", exercise_views.exercise_detail, name="exercise"),
+    path("exercises/<int:pk>/upload/", exercise_views.exercise_upload, name="exercise_upload"),
+    path("exercises/<int:pk>/export.xlsx", exercise_views.exercise_export,
+         name="exercise_export"),
+    path("exercises/review/", exercise_views.review_list, name="review_list"),
+    path("exercises/review/<int:pk>/", exercise_views.review_detail, name="review_detail"),
 ]

@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import django_filters
 from django.contrib import messages
+from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
 
 from casebook.forms import GoalRuleSettingsForm
 from casebook.models import (
     CasePage,
+    Exercise,
     FunctionalClass,
     FunctionalClassLevel,
     GoalRuleSettings,
@@ -162,3 +167,39 @@ def casebook_checker_warning(request, page):
         year=specific.year) or []
     _findings_warning(request, page)
     return None
+
+
+# ---- exercises (snippet for ExerciseBlock choosers) and the reviewer list -----------------
+
+
+class ExerciseViewSet(SnippetViewSet):
+    """Exercises on cases (goal setting, find the errors, scoring, monitoring, ex-ante)."""
+
+    model = Exercise
+    icon = "form"
+    menu_label = _("Exercises")
+    menu_order = 321
+    add_to_admin_menu = True
+    list_display = ["title", "case", "kind", "pass_mark", "max_attempts", "published"]
+    list_filter = ["kind", "published"]
+    search_fields = ["title"]
+    copy_view_enabled = False
+
+    def get_queryset(self, request):
+        return Exercise.objects.select_related("case")
+
+
+register_snippet(ExerciseViewSet)
+
+
+class _ReviewMenuItem(MenuItem):
+    def is_shown(self, request):
+        from casebook.exercises.selectors import user_can_see_submissions
+
+        return user_can_see_submissions(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_exercise_review_menu_item():
+    return _ReviewMenuItem(_("Exercise submissions"), reverse("casebook:review_list"),
+                           icon_name="tasks", order=322)

@@ -4,6 +4,12 @@ Kept as a package so the exercises app can add ``exercises.py`` (and its own mig
 """
 
 from casebook.models.config import FunctionalClass, FunctionalClassLevel, GoalRuleSettings
+from casebook.models.exercises import (
+    Exercise,
+    ExerciseKind,
+    ExerciseSubmission,
+    SubmissionReview,
+)
 from casebook.models.indicators import (
     Indicator,
     IndicatorBasis,
@@ -26,6 +32,9 @@ __all__ = [
     "CaseMonitoringRow",
     "CasePage",
     "Difficulty",
+    "Exercise",
+    "ExerciseKind",
+    "ExerciseSubmission",
     "FunctionalClass",
     "FunctionalClassLevel",
     "GoalRuleSettings",
@@ -35,4 +44,5 @@ __all__ = [
     "IndicatorGram",
     "IndicatorSource",
     "ProjectType",
+    "SubmissionReview",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
@@ -118,23 +118,47 @@ def indicator_natural_key(*, class_code: str, subclass_code: str, level1: str, l
 
 class IndicatorGram(models.Model):
     """Inverted index: one row per distinct character and character pair of an indicator's
-    search key. A query is answered from this table (indexed on gram) and then checked with a
-    substring match on the few candidates; see casebook.selectors.indicators_search."""
+    search key, with the length of its name (the autocomplete's relevance order), so that the
+    rows of one gram can be walked in relevance order straight from the index. See
+    casebook.selectors.indicators_search."""
 
-    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="grams")
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="grams",
+                                  db_index=False)  # (indicator, gram) below covers it
     gram = models.CharField(max_length=2)
+    # len(indicator.name); written with the grams (services), never edited on its own.
+    name_length = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name = _("indicator search gram")
         verbose_name_plural = _("indicator search grams")
         constraints = [
-            # (gram, indicator) also serves as the covering index of the lookup.
-            models.UniqueConstraint(fields=["gram", "indicator"],
-                                    name="casebook_indgram_gram_ind_uniq"),
+            # The lookup index: one gram's rows in (name length, id) order, index-only.
+            models.UniqueConstraint(fields=["gram", "name_length", "indicator"],
+                                    name="casebook_indgram_gram_len_ind_uniq"),
+            # "Does indicator X have gram g?" probes and the rebuild/cascade deletes; unique,
+            # so the search's join on the rarest gram yields one row per indicator.
+            models.UniqueConstraint(fields=["indicator", "gram"],
+                                    name="casebook_indgram_ind_gram_uniq"),
         ]
 
     def __str__(self) -> str:
         return self.gram
+
+
+class IndicatorGramStat(models.Model):
+    """How many indicators hold a gram (document frequency): the search looks up only the
+    rarest grams of a query. Maintained by the services that write grams; a stale count
+    only makes a search slower, never wrong (every term is checked on the row)."""
+
+    gram = models.CharField(max_length=2, primary_key=True)
+    indicators = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("indicator search gram frequency")
+        verbose_name_plural = _("indicator search gram frequencies")
+
+    def __str__(self) -> str:
+        return f"{self.gram}: {self.indicators}"
 
 
 @receiver(post_save, sender=Indicator, dispatch_uid="casebook_indicator_grams")
@@ -145,3 +169,11 @@ def _indicator_saved(sender, instance: Indicator, raw: bool = False, **kwargs) -
     from casebook.services import indicator_grams_rebuild
 
     indicator_grams_rebuild(indicator=instance)
+
+
+@receiver(pre_delete, sender=Indicator, dispatch_uid="casebook_indicator_gram_stats")
+def _indicator_deleted(sender, instance: Indicator, **kwargs) -> None:
+    """A deleted indicator no longer counts in the frequencies of its grams."""
+    from casebook.services import indicator_gram_stats_forget
+
+    indicator_gram_stats_forget(indicator_id=instance.pk)

@@ -245,10 +245,13 @@ class CasePage(PinyinSlugMixin, SearchablePageMixin, Page):
         return self.first_published_at
 
     def get_context(self, request, *args, **kwargs):
+        from casebook.exercises.selectors import exercises_for_case
         from casebook.selectors import case_detail
 
         context = super().get_context(request, *args, **kwargs)
         context.update(case_detail(case=self))
+        context["case_exercises"] = exercises_for_case(case=self,
+                                                       user=getattr(request, "user", None))
         context["case_index"] = self.get_parent()
         return context
 
