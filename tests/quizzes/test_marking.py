@@ -22,6 +22,13 @@ from tests.departments.factories import (
 
 from .conftest import answer_all, rows_by_kind
 
+
+@pytest.fixture(autouse=True)
+def english_pages(client, settings):
+    """These tests read the UI's English message ids; the Chinese rendering is tested apart."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+
 pytestmark = pytest.mark.django_db
 
 

@@ -13,6 +13,13 @@ from quizzes.models import Attempt, AttemptQuestion, AttemptStatus
 
 from .conftest import answer_all, correct_answers, essay, make_quiz, rows_by_kind, single
 
+
+@pytest.fixture(autouse=True)
+def english_pages(client, settings):
+    """These tests read the UI's English message ids; the Chinese rendering is tested apart."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+
 pytestmark = pytest.mark.django_db
 
 SECRETS = ["花钱必问效", "is_correct", "correct", "无效", "低效", "参考：进度与目标双监控",
@@ -276,3 +283,14 @@ def test_autosave_json_never_contains_grading_data(learner_client, quiz, user):
             data[f"q{aq_id}"] = raw
         body = learner_client.post(reverse("quizzes:autosave", args=[attempt.pk]), data)
         assert set(json.loads(body.content)) == {"saved", "question"}
+
+
+def test_learner_pages_speak_chinese_by_default(learner_client, auto_quiz, user, settings):
+    learner_client.cookies.pop(settings.LANGUAGE_COOKIE_NAME, None)
+    attempt = services.attempt_start(quiz=auto_quiz, user=user)
+    services.attempt_submit(attempt=attempt)
+    detail = learner_client.get(reverse("quizzes:detail", args=[auto_quiz.pk]))
+    html = detail.content.decode()
+    assert detail["Content-Language"] == "zh-hans"
+    assert "开始新的作答" in html
+    assert "Start a new attempt" not in html
