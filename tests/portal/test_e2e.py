@@ -8,9 +8,9 @@ import pytest
 
 from portal.services import policy_document_upsert, policy_index_ensure, site_home_ensure
 
-# serialized_rollback: the flush after a transactional test would otherwise remove the Wagtail
-# root page, locale and site created by migrations, breaking tests that run later.
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# No serialized_rollback: restoring the migration data after another transactional test
+# re-created the role groups clashes with them; site_home_ensure() rebuilds what this needs.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -117,7 +117,7 @@ def test_reviewer_marks_an_essay_and_the_learner_result_updates(live_server, pag
     login(page, live_server, "E0001")
     page.goto(f"{live_server.url}/quizzes/attempts/{attempt.pk}/result/")
     summary = page.inner_text("#result-summary")
-    assert "8 / 10 (80%)" in summary
+    assert "8 / 10（80%）" in summary  # the Chinese UI uses full-width brackets
     assert "要点齐全" in page.content()
     page.screenshot(path=f"{output_path}/quiz-marked-result.png", full_page=True)
 
