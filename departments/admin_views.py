@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from departments import selectors, services
 from departments.exports import initial_passwords_workbook, roster_template_workbook
-from departments.models import Department, RosterImportJob
+from departments.models import Department, Learner, RosterImportJob
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PREVIEW_ROWS = 20
@@ -228,7 +228,10 @@ def initial_passwords(request):
 def learner_password_reset(request, pk):
     """Reset one learner's password; the new one-time password is shown once."""
     _require(user_may_issue_passwords, request.user)
-    learner = get_object_or_404(selectors.learners_visible_to(request.user), pk=pk)
+    learner = get_object_or_404(
+        selectors.learners_visible_to(request.user).exclude(
+            pk__in=Learner.objects.filter(selectors.privileged_users_q("user__")).values("pk")),
+        pk=pk)
     password = None
     if request.method == "POST":
         password = services.learner_password_reset(learner=learner)

@@ -122,6 +122,10 @@ ERR_OFFICE_TWO_KINDS = gettext_lazy(
     "Office “%(value)s” of unit %(unit)s has another kind in row %(first)s."
 )
 ERR_DEPARTMENT_NOT_ALLOWED = gettext_lazy("You may only import learners of your own department.")
+ERR_ACCOUNT_TAKEN = gettext_lazy(
+    "Staff number “%(value)s” is already the user name of another account that is not a "
+    "learner; use the person's real staff number, or ask the bureau to link the account."
+)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,17 @@
 """Reads: who may see which departments, units, offices and learners, with the joins inside."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from departments import roles
 from departments.models import Department, Learner, Office, RosterImportJob, Unit
+
+
+def privileged_users_q(prefix: str = "") -> Q:
+    """Accounts that may do more than learn: superusers, staff, and members of any role group
+    other than Learner. Learner tools (roster linking, password resets) never touch them."""
+    groups = [roles.DEPARTMENT_ADMIN, roles.BUREAU_STAFF, roles.REVIEWER, roles.EDITOR]
+    return (Q(**{f"{prefix}is_superuser": True}) | Q(**{f"{prefix}is_staff": True})
+            | Q(**{f"{prefix}groups__name__in": groups}))
 
 
 def user_is_bureau(user) -> bool:

@@ -13,16 +13,20 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import get_hasher, make_password
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.translation import gettext_lazy as _
 
 from departments import roles
 from departments.models import Department, Learner, Office, RosterImportJob, Unit
 from departments.roster import (
+    COL_STAFF_NUMBER,
     COL_UNIT_CODE,
+    ERR_ACCOUNT_TAKEN,
     ERR_UNIT_EXISTS_ELSEWHERE,
     RosterRow,
     RowError,
@@ -31,6 +35,7 @@ from departments.roster import (
     roster_parse,
     roster_validate,
 )
+from departments.selectors import privileged_users_q
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -202,6 +207,7 @@ def roster_import(
                     ),
                 )
             )
+    report.errors.extend(_account_link_errors(rows, department_codes=department_codes))
     if report.errors:
         report.errors.sort(key=lambda e: e.row or 0)
         return report
@@ -215,6 +221,23 @@ def roster_import(
         except _DryRunRollback:
             pass
     return report
+
+
+def _account_link_errors(rows, *, department_codes) -> list[RowError]:
+    """A 工号 that is the user name of an existing account without a learner record would link
+    that account to the imported person. Only the bureau may do that, and never for an account
+    that can do more than learn (otherwise a department admin could import "admin" and then
+    reset its password)."""
+    numbers = [r.staff_number for r in rows if r.staff_number]
+    unlinked = User.objects.filter(username__in=numbers, learner__isnull=True)
+    if department_codes is None:  # bureau-wide import: plain accounts may be linked
+        unlinked = unlinked.filter(privileged_users_q())
+    refused = set(unlinked.values_list("username", flat=True))
+    return [
+        RowError(row=row.row_number, column=COL_STAFF_NUMBER,
+                 message=str(ERR_ACCOUNT_TAKEN % {"value": row.staff_number}))
+        for row in rows if row.staff_number in refused
+    ]
 
 
 def _roster_write(rows, report, units_by_code, deactivate_missing, progress):
@@ -533,6 +556,10 @@ def roster_jobs_cleanup(*, older_than: timedelta = timedelta(days=7)) -> int:
 # whole department stays fast. Django re-hashes with the default hasher on the forced change.
 INITIAL_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105
 INITIAL_PASSWORD_LENGTH = 10
+ERR_PRIVILEGED_RESET = _(
+    "This account has administrative rights; its password can only be changed by its owner "
+    "or a superuser in the user administration."
+)
 
 
 def initial_password_hasher():
@@ -564,6 +591,10 @@ def initial_passwords_issue(*, learners: Iterable[Learner]) -> list[IssuedPasswo
 
     The plain passwords are returned once (for the download) and never stored."""
     learners = list(learners)
+    # Never reset an administrator's password through the learner tools.
+    privileged = set(User.objects.filter(pk__in=[lr.user_id for lr in learners])
+                     .filter(privileged_users_q()).values_list("pk", flat=True))
+    learners = [lr for lr in learners if lr.user_id not in privileged]
     hasher = initial_password_hasher()
     issued, users = [], []
     for learner in learners:
@@ -590,7 +621,10 @@ def initial_passwords_issue(*, learners: Iterable[Learner]) -> list[IssuedPasswo
 
 def learner_password_reset(*, learner: Learner) -> str:
     """Reset one learner's password to a new one-time password; returns it to show once."""
-    return initial_passwords_issue(learners=[learner])[0].password
+    issued = initial_passwords_issue(learners=[learner])
+    if not issued:
+        raise PermissionDenied(ERR_PRIVILEGED_RESET)
+    return issued[0].password
 
 
 def learner_password_changed(*, user) -> None:
