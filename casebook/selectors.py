@@ -30,6 +30,7 @@ from django.db.models.functions import Length
 from casebook.models import (
     CaseIndexPage,
     CasePage,
+    ExerciseKind,
     FunctionalClass,
     FunctionalClassLevel,
     GoalRuleSettings,
@@ -103,16 +104,24 @@ def case_func_classes(*, index: CaseIndexPage) -> list[tuple[str, str]]:
     return sorted(set(rows))
 
 
-def case_detail(*, case: CasePage) -> dict:
-    """Everything the case page shows besides the page fields (two queries)."""
-    rows = list(case.reference_rows.all())
+def case_detail(*, case: CasePage, exercise_kinds=()) -> dict:
+    """Everything the case page shows besides the page fields (two queries).
+
+    ``exercise_kinds`` are the kinds of the case's published exercises: a find-the-errors
+    exercise hides the reference table (diffing it would give the keys away) and a
+    self-evaluation exercise hides the computed results (scores, total, grade)."""
+    hide_table = ExerciseKind.FIND_ERRORS in exercise_kinds
+    rows = [] if hide_table else list(case.reference_rows.all())
     spans = _level1_spans(rows)
     return {
         "reference_rows": rows,
+        "reference_table_hidden": hide_table,
         # (row, rowspan of its level-1 cell, 0 when merged into the cell above)
         "table_rows": [(row, spans.get(i, 0)) for i, row in enumerate(rows)],
         "monitoring_rows": list(case.monitoring_rows.all()),
-        "self_evaluation_view": self_evaluation_view(case.self_evaluation),
+        "self_evaluation_view": self_evaluation_view(
+            case.self_evaluation,
+            hide_results=ExerciseKind.SELF_EVALUATION in exercise_kinds),
     }
 
 
@@ -127,10 +136,27 @@ def _level1_spans(rows) -> dict[int, int]:
     return spans
 
 
-def self_evaluation_view(data) -> dict | None:
-    """A free self-evaluation dict as {"pairs": [(k, v)], "tables": [(k, headers, rows)]}."""
+# Keys of a self-evaluation that hold computed results (the answers of a self-evaluation
+# exercise); hidden on the public case page while such an exercise is published.
+SELF_EVALUATION_RESULT_KEYS = frozenset({
+    "score", "scores", "total", "grade", "budget_score", "met", "result", "results",
+    "得分", "总分", "等级", "评价等级", "自评得分", "自评等级", "预算执行得分",
+})
+
+
+def _is_result_key(key) -> bool:
+    return str(key).strip().lower() in SELF_EVALUATION_RESULT_KEYS
+
+
+def self_evaluation_view(data, *, hide_results: bool = False) -> dict | None:
+    """A free self-evaluation dict as {"pairs": [(k, v)], "tables": [(k, headers, rows)]};
+    ``hide_results`` drops the computed results (score, total, grade, …) at every level."""
     if not isinstance(data, dict) or not data:
         return None
+    if hide_results:
+        data = _without_results(data)
+        if not data:
+            return None
     pairs, tables = [], []
     for key, value in data.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
@@ -144,6 +170,14 @@ def self_evaluation_view(data) -> dict | None:
         else:
             pairs.append((str(key), _plain(value)))
     return {"pairs": pairs, "tables": tables}
+
+
+def _without_results(value):
+    if isinstance(value, dict):
+        return {k: _without_results(v) for k, v in value.items() if not _is_result_key(k)}
+    if isinstance(value, list):
+        return [_without_results(v) for v in value]
+    return value
 
 
 def _plain(value) -> str:

@@ -159,6 +159,15 @@ def review_options(*, attempt: Attempt, now=None) -> ReviewOptions:
                          quiz.review_explanations_after_submit)
 
 
+def mark_score_visibility(attempts, now=None) -> list[Attempt]:
+    """Set `score_visible` on each attempt (its quiz selected already): whether the quiz's
+    review options let the learner see its score now; no queries."""
+    attempts = list(attempts)
+    for attempt in attempts:
+        attempt.score_visible = review_options(attempt=attempt, now=now).score
+    return attempts
+
+
 # ------------------------------------------------------------ results for other apps
 
 

@@ -653,16 +653,28 @@ def _attempt_check_open(attempt: Attempt, now) -> None:
         raise ValidationError(ATTEMPT_EXPIRED)
 
 
+MAX_PK = 2**63 - 1  # the largest BigAutoField value
+
+
+def _attempt_question_pk(value) -> int:
+    """A posted attempt-question id as an int; anything else (text, superscript digits, a
+    number no database row can have) is an unknown question, never a server error."""
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError(ANSWER_UNKNOWN_QUESTION) from None
+    if not 1 <= pk <= MAX_PK:
+        raise ValidationError(ANSWER_UNKNOWN_QUESTION)
+    return pk
+
+
 def attempt_answer_save(*, attempt: Attempt, attempt_question_id, raw, now=None
                         ) -> AttemptQuestion:
     """Autosave one answer of an open attempt (a conditional UPDATE, so an answer that races
     the deadline or a submission is not written)."""
     now = now or timezone.now()
     _attempt_check_open(attempt, now)
-    try:
-        aq_id = int(attempt_question_id)
-    except (TypeError, ValueError):
-        raise ValidationError(ANSWER_UNKNOWN_QUESTION) from None
+    aq_id = _attempt_question_pk(attempt_question_id)
     aq = (AttemptQuestion.objects.select_related("version")
           .filter(attempt=attempt, pk=aq_id).first())
     if aq is None:
@@ -705,7 +717,7 @@ def attempt_question_check(*, attempt: Attempt, attempt_question_id, now=None
     _attempt_check_open(attempt, now)
     aq = (AttemptQuestion.objects.select_for_update().select_related("version")
           .prefetch_related("version__choices")
-          .filter(attempt=attempt, pk=attempt_question_id).first())
+          .filter(attempt=attempt, pk=_attempt_question_pk(attempt_question_id)).first())
     if aq is None:
         raise ValidationError(ANSWER_UNKNOWN_QUESTION)
     if aq.checked:

@@ -25,6 +25,23 @@ from quizzes.models import AttemptQuestion, AttemptStatus, Kind, Layout, Quiz
 MAX_FIELD_VALUES = 20
 
 
+def _pk_or_none(value) -> int | None:
+    """A query or form value as a row id, or None for anything else (text, superscript
+    digits, numbers beyond what the database can hold)."""
+    value = str(value or "")
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if 1 <= number <= services.MAX_PK else None
+
+
+def _date_or_none(value):
+    try:
+        return parse_date(value or "")
+    except ValueError:  # well-formed but impossible, like 2024-02-30
+        return None
+
+
 def _own_attempt(request, pk):
     """The user's attempt (404 for anyone else's), submitted now if its time ran out."""
     attempt = get_object_or_404(selectors.attempts_of(user=request.user), pk=pk)
@@ -64,14 +81,19 @@ def quiz_detail(request, pk):
     quiz = get_object_or_404(Quiz, pk=pk)
     if not services.quiz_can_open(quiz=quiz, user=request.user):
         raise Http404
-    attempts = list(selectors.attempts_of(user=request.user).filter(quiz=quiz))
+    attempts = selectors.mark_score_visibility(
+        selectors.attempts_of(user=request.user).filter(quiz=quiz))
+    result = selectors.attempt_result(user=request.user, quiz=quiz)
+    if result is not None:
+        result.quiz = quiz
+        result.score_visible = selectors.review_options(attempt=result).score
     open_attempt = next((a for a in attempts if a.is_in_progress), None)
     used = len(attempts)
     can_start = open_attempt is not None or (quiz.is_open() and (
         quiz.is_practice or not quiz.max_attempts or used < quiz.max_attempts))
     return render(request, "quizzes/quiz_detail.html", {
         "quiz": quiz, "attempts": attempts, "open_attempt": open_attempt,
-        "can_start": can_start, "result": selectors.attempt_result(user=request.user, quiz=quiz),
+        "can_start": can_start, "result": result,
     })
 
 
@@ -144,8 +166,8 @@ def attempt_take(request, pk):
             target += 1
         elif action == "prev":
             target -= 1
-        elif action.startswith("goto:") and action[5:].isdigit():
-            target = int(action[5:])
+        elif action.startswith("goto:") and _pk_or_none(action[5:]):
+            target = _pk_or_none(action[5:])
         return redirect(f"{reverse('quizzes:take', args=[attempt.pk])}?page={target}")
     views = selectors.question_views(rows=page_rows)
     nav = [{"id": aq.pk, "number": aq.order, "answered": aq.is_answered,
@@ -219,9 +241,16 @@ def attempt_result(request, pk):
 
 @login_required
 def wrong_answer_book(request):
-    """错题本: questions the learner last answered wrong, with the right answer and 解析."""
+    """错题本: questions the learner last answered wrong, with the right answer and 解析
+    where the quiz's review options (or a practice check) allow."""
     rows = selectors.wrong_answers(user=request.user)
-    views = selectors.question_views(rows=rows, responses=True, answers=True, explanations=True)
+    views = []
+    for aq in rows:
+        options = selectors.review_options(attempt=aq.attempt)
+        graded = aq.attempt.is_graded
+        views += selectors.question_views(
+            rows=[aq], responses=True, answers=options.answers and graded,
+            explanations=options.explanations and graded)
     items = [{"view": view, "quiz": aq.attempt.quiz,
               "category": aq.version.question.category} for view, aq in zip(views, rows,
                                                                             strict=True)]
@@ -239,6 +268,7 @@ def progress(request):
 def papers(request):
     """Previous exam papers of the learner."""
     page = Paginator(selectors.papers_of(user=request.user), 30).get_page(request.GET.get("page"))
+    page.object_list = selectors.mark_score_visibility(page.object_list)
     return render(request, "quizzes/papers.html", {"page": page})
 
 
@@ -253,15 +283,11 @@ def marking_list(request):
     _require_marker(request)
     get = request.GET
 
-    def as_int(name):
-        value = get.get(name, "")
-        return int(value) if value.isdigit() else None
-
     attempts = selectors.marking_list(
-        user=request.user, quiz_id=as_int("quiz"), department_id=as_int("department"),
-        learner_user_id=as_int("user"), date_from=parse_date(get.get("from") or "") if
-        get.get("from") else None, date_to=parse_date(get.get("to") or "") if get.get("to")
-        else None, pending_only=get.get("all") != "1")
+        user=request.user, quiz_id=_pk_or_none(get.get("quiz")),
+        department_id=_pk_or_none(get.get("department")),
+        learner_user_id=_pk_or_none(get.get("user")), date_from=_date_or_none(get.get("from")),
+        date_to=_date_or_none(get.get("to")), pending_only=get.get("all") != "1")
     page = Paginator(attempts, 50).get_page(get.get("page"))
     return render(request, "quizzes/marking_list.html", {
         "page": page, "quizzes": Quiz.objects.only("pk", "title").order_by("title"),
@@ -278,8 +304,8 @@ def marking_detail(request, pk):
         selectors.attempts_markable_by(user=request.user).select_related("quiz", "user"), pk=pk)
     rows = selectors.attempt_questions(attempt=attempt)
     if request.method == "POST":
-        aq = get_object_or_404(AttemptQuestion, attempt=attempt, pk=request.POST.get(
-            "question") if str(request.POST.get("question", "")).isdigit() else 0)
+        aq = get_object_or_404(AttemptQuestion, attempt=attempt,
+                               pk=_pk_or_none(request.POST.get("question")) or 0)
         form = MarkingForm(request.POST)
         if form.is_valid():
             try:

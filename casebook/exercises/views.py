@@ -174,7 +174,7 @@ def _render_exercise(request, exercise, *, errors=(), editor_table=None, posted=
     can_submit = exercise.published and (attempts_left is None or attempts_left > 0)
     shown = submissions[-1] if submissions else None
     wanted = request.GET.get("attempt")
-    if wanted and wanted.isdigit():
+    if wanted and wanted.isascii() and wanted.isdigit() and len(wanted) <= 9:
         shown = next((s for s in submissions if s.attempt_number == int(wanted)), shown)
     context = {"exercise": exercise, "case": exercise.case, "submissions": submissions,
                "shown": shown, "attempts_left": attempts_left, "can_submit": can_submit,

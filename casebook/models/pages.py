@@ -249,9 +249,11 @@ class CasePage(PinyinSlugMixin, SearchablePageMixin, Page):
         from casebook.selectors import case_detail
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(case_detail(case=self))
-        context["case_exercises"] = exercises_for_case(case=self,
-                                                       user=getattr(request, "user", None))
+        exercises = exercises_for_case(case=self, user=getattr(request, "user", None))
+        # Published exercises hide what would give their answers away (see case_detail).
+        context.update(case_detail(case=self,
+                                   exercise_kinds={exercise.kind for exercise in exercises}))
+        context["case_exercises"] = exercises
         context["case_index"] = self.get_parent()
         return context
 
