@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from casebook.models import Exercise
 from tests.departments.factories import LearnerFactory
 
 from .exercise_helpers import demo_case, make_exercise
 
-HIDDEN_NOTE = "The reference table is hidden while this case has a find-the-errors exercise."
+# The note in the page's language (Chinese by default), from the template's own msgid.
+with translation.override("zh-hans"):
+    HIDDEN_NOTE = translation.gettext(
+        "The reference table is hidden while this case has a find-the-errors exercise.")
 ROW_SCORES = ("11.52", "5.94", "9.8")  # expected per-row scores of CASE-EDU-01
 
 
