@@ -6,12 +6,11 @@ No casebook model is imported at module level: ``CasePage`` names ``CasePageForm
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
+from portal.forms import IgnoringInvalidFiltersForm
 from portal.models import Stage
 from portal.slugs import PinyinSlugPageForm
 
@@ -20,22 +19,7 @@ PUBLISH_BLOCKED = _("Publishing is blocked: the reference goal table has checker
                     "Fix them, or save a draft.")
 
 
-class _IgnoringInvalidFilters(forms.Form):
-    """A filter form whose invalid values are dropped rather than shown as errors."""
-
-    def valid_filters(self) -> dict:
-        if not self.is_bound:
-            return {}
-        self.is_valid()
-        return {name: value for name, value in self.cleaned_data.items()
-                if value not in (None, "") and name not in self.errors}
-
-    @staticmethod
-    def querystring(filters: dict) -> str:
-        return urlencode(filters)
-
-
-class CaseFilterForm(_IgnoringInvalidFilters):
+class CaseFilterForm(IgnoringInvalidFiltersForm):
     """Filters of the case library."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
@@ -54,7 +38,7 @@ class CaseFilterForm(_IgnoringInvalidFilters):
         self.fields["difficulty"].choices = any_ + DIFFICULTY_CHOICES
 
 
-class IndicatorFilterForm(_IgnoringInvalidFilters):
+class IndicatorFilterForm(IgnoringInvalidFiltersForm):
     """Filters of the indicator library search page."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=50)

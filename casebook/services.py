@@ -51,6 +51,7 @@ from casebook.models.indicators import (
     indicator_search_key,
 )
 from portal.models import HomePage, Stage
+from portal.services import page_publish
 
 logger = logging.getLogger(__name__)
 
@@ -296,11 +297,6 @@ def goal_rule_settings_save(*, year: int, framework: str, overrides: dict, user=
 # --- Cases ------------------------------------------------------------------------------------
 
 
-def _publish(page):
-    page.save_revision().publish()
-    return type(page).objects.get(pk=page.pk)
-
-
 @transaction.atomic
 def case_index_ensure(*, home: HomePage) -> CaseIndexPage:
     """The case library under ``home`` at /cases/ (idempotent)."""
@@ -312,7 +308,7 @@ def case_index_ensure(*, home: HomePage) -> CaseIndexPage:
                   "单位自评、发现的问题与整改，以及教学要点。",
         )
         home.add_child(instance=index)
-        index = _publish(index)
+        index = page_publish(index)
     return index
 
 
@@ -514,7 +510,7 @@ def case_upsert(*, index: CaseIndexPage, data: dict, check: bool = True) -> Case
                                 for i, row in enumerate(monitoring_rows)]
         _full_clean_page(page)
         index.add_child(instance=page)
-        return _publish(page)
+        return page_publish(page)
 
     draft = page.get_latest_revision_as_object()
     current_rows = [{name: getattr(r, name) for name in _ROW_FIELDS}
@@ -531,7 +527,7 @@ def case_upsert(*, index: CaseIndexPage, data: dict, check: bool = True) -> Case
     draft.monitoring_rows = [CaseMonitoringRow(sort_order=i, **row)
                              for i, row in enumerate(monitoring_rows)]
     _full_clean_page(draft)
-    return _publish(draft)
+    return page_publish(draft)
 
 
 def _full_clean_page(page: CasePage) -> None:

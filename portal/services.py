@@ -139,7 +139,7 @@ def search_entries_rebuild() -> tuple[int, int]:
 # --- Site tree --------------------------------------------------------------
 
 
-def _publish(page: Page) -> Page:
+def page_publish(page: Page) -> Page:
     """Publish a new revision of ``page`` and return the page as now stored (live=True)."""
     page.save_revision().publish()
     return type(page).objects.get(pk=page.pk)
@@ -184,7 +184,7 @@ def site_home_ensure() -> HomePage:
             entry_points=DEFAULT_ENTRY_POINTS,
         )
         root.add_child(instance=home)
-        home = _publish(home)
+        home = page_publish(home)
     if site is None:
         Site.objects.create(hostname="localhost", port=80, root_page=home,
                             is_default_site=True, site_name=SITE_NAME)
@@ -205,7 +205,7 @@ def policy_index_ensure(*, home: HomePage) -> PolicyIndexPage:
                   "状态和年度筛选。</p>",
         )
         home.add_child(instance=index)
-        index = _publish(index)
+        index = page_publish(index)
     return index
 
 
@@ -360,7 +360,7 @@ def policy_document_upsert(*, index: PolicyIndexPage, data: dict) -> PolicyDocum
         page = PolicyDocumentPage(live=False, slug=(data.get("slug") or ""), body=body, **fields)
         page.related_links = [PolicyRelatedLink(target_id=pk) for pk in targets]
         index.add_child(instance=page)
-        return _publish(page)
+        return page_publish(page)
 
     draft = page.get_latest_revision_as_object()
     new_body = PolicyDocumentPage(body=body).body
@@ -375,7 +375,7 @@ def policy_document_upsert(*, index: PolicyIndexPage, data: dict) -> PolicyDocum
         setattr(draft, name, value)
     draft.body = body
     draft.related_links = [PolicyRelatedLink(target_id=pk) for pk in targets]
-    return _publish(draft)
+    return page_publish(draft)
 
 
 def policy_documents_sync(*, index: PolicyIndexPage, items: Iterable[dict]
