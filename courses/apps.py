@@ -6,3 +6,6 @@ class CoursesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "courses"
     verbose_name = _("Courses and training")
+
+    def ready(self):
+        from courses import receivers  # noqa: F401 - connects the quiz and exercise receivers

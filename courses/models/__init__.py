@@ -1,0 +1,11 @@
+from courses.models.pages import CourseIndexPage, CoursePage, LessonPage
+from courses.models.records import (
+    CompletionHow,
+    Enrolment,
+    EnrolmentStatus,
+    LessonCompletion,
+    LessonStudy,
+)
+
+__all__ = ["CompletionHow", "CourseIndexPage", "CoursePage", "Enrolment", "EnrolmentStatus",
+           "LessonCompletion", "LessonPage", "LessonStudy"]

@@ -1,0 +1,48 @@
+"""Endpoints of the lesson page: study-time heartbeats and the "已学完" button."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from courses.models import LessonPage
+from courses.services import HEARTBEAT_INTERVAL_SECONDS, lesson_complete, lesson_heartbeat
+
+
+def _live_lesson(lesson_id: int) -> LessonPage:
+    return get_object_or_404(LessonPage.objects.live().public(), pk=lesson_id)
+
+
+@require_POST
+def heartbeat(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """The lesson is open and visible: add the server-measured time since the last beat."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": _("Sign in to record your progress.")}, status=403)
+    lesson = _live_lesson(lesson_id)
+    study = lesson_heartbeat(user=request.user, lesson=lesson)
+    required = lesson.min_study_minutes * 60
+    return JsonResponse({
+        "seconds_studied": study.seconds_studied,
+        "seconds_required": required,
+        "seconds_left": max(0, required - study.seconds_studied),
+        "interval": HEARTBEAT_INTERVAL_SECONDS,
+    })
+
+
+@login_required
+@require_POST
+def complete(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """The learner marks the lesson finished; refused until the minimum study time has passed."""
+    lesson = _live_lesson(lesson_id)
+    try:
+        lesson_complete(user=request.user, lesson=lesson)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Lesson finished."))
+    return redirect(lesson.url)
