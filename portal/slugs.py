@@ -7,10 +7,12 @@ Every project page type uses :class:`PinyinSlugMixin` (list it before ``Page``):
     class CoursePage(PinyinSlugMixin, Page):
         ...
 
-When the slug is empty or contains non-ASCII characters it is replaced by the pinyin of the
-title ("预算绩效管理办法" -> "yu-suan-ji-xiao-guan-li-ban-fa"), with "-2", "-3" ... appended when a
-sibling already uses it. This happens both in the Wagtail admin form (the slug field is optional
-there; Wagtail's own JavaScript cannot transliterate Chinese) and on every programmatic save.
+When the slug is empty, contains non-ASCII characters, or is what Wagtail's own slugify makes of
+the title (its admin JavaScript turns "2026年度…" into "2026"), it is replaced by the pinyin of
+the whole title ("预算绩效管理办法" -> "yu-suan-ji-xiao-guan-li-ban-fa"), with "-2", "-3" ...
+appended when a sibling already uses it. This happens both in the Wagtail admin form (the slug
+field is optional there; Wagtail's own JavaScript cannot transliterate Chinese) and when a new
+page is saved in code.
 """
 
 from __future__ import annotations
@@ -52,6 +54,19 @@ def needs_pinyin_slug(slug: str | None) -> bool:
     return not slug or not slug.isascii()
 
 
+def slug_is_automatic(slug: str | None, *, title: str | None, previous: str | None = None
+                      ) -> bool:
+    """True when ``slug`` was not chosen by a person, so it may become the title's pinyin with a
+    suffix: empty, non-ASCII, or what a plain ASCII slugify of the title gives — Wagtail's admin
+    JavaScript fills the field that way and keeps only "2026" of "2026年度…". A page's stored
+    slug (``previous``) is never treated as automatic, so saving never moves a page's URL."""
+    if needs_pinyin_slug(slug):
+        return True
+    if previous and slug == previous:
+        return False
+    return bool(title) and slug in {slugify(title, allow_unicode=False), pinyin_slug(title)}
+
+
 def unique_sibling_slug(base: str, *, parent, page=None) -> str:
     """Return ``base`` or ``base-N`` (N = 2, 3 ...) so that no other child of ``parent`` uses it."""
     if parent is None:
@@ -81,7 +96,10 @@ class PinyinSlugPageForm(WagtailAdminPageForm):
 
     def clean(self):
         title = self.cleaned_data.get("title")
-        if "slug" in self.fields and title and needs_pinyin_slug(self.cleaned_data.get("slug")):
+        # self.instance still has the stored slug here (the form copies fields after clean()).
+        if "slug" in self.fields and title and slug_is_automatic(
+            self.cleaned_data.get("slug"), title=title, previous=self.instance.slug
+        ):
             self.cleaned_data["slug"] = unique_sibling_slug(
                 pinyin_slug(title), parent=self.parent_page, page=self.instance
             )
@@ -98,7 +116,10 @@ class PinyinSlugMixin:
         # a known parent on save() after add_child(). Wagtail itself would only fill an *empty*
         # slug, and with WAGTAIL_ALLOW_UNICODE_SLUGS=False it yields "" for a Chinese title.
         parent_is_known = bool(self.path or getattr(self, "_cached_parent_obj", None))
-        if parent_is_known and needs_pinyin_slug(self.slug) and self.title:
+        # A saved page keeps an ASCII slug it has; a new one treats Wagtail-style slugs as unset.
+        automatic = (needs_pinyin_slug(self.slug) if self.pk
+                     else slug_is_automatic(self.slug, title=self.title))
+        if parent_is_known and automatic and self.title:
             self.slug = unique_sibling_slug(
                 pinyin_slug(self.title), parent=self.get_parent(), page=self
             )

@@ -1,15 +1,15 @@
-"""Moodle's own test fixtures (../shared/fixtures/moodle) import with the exact questions."""
+"""Moodle's own test fixtures (tests/fixtures/moodle) import with the exact questions."""
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from quizzes import formats, types
 from quizzes.formats import common
+from tests.fixtures import MOODLE
 
-# Moodle's own GPL-licensed fixtures, kept next to the repository (see SOURCES.md there).
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "moodle"
+# Moodle's own GPL-licensed fixtures, kept in the repository (see their README.md).
+FIXTURES = MOODLE
 
 C = types.ChoiceData
 
@@ -36,7 +36,7 @@ def plain(result):
 
 
 def test_every_fixture_file_is_covered():
-    names = {p.name for p in FIXTURES.iterdir() if p.name != "SOURCES.md"}
+    names = {p.name for p in FIXTURES.iterdir() if p.name != "README.md"}
     assert names == {
         "error_invalid_grades.xml", "multichoice_testquestion.moodle.xml",
         "nested_categories_with_questions.xml", "questions.gift.txt",

@@ -17,11 +17,12 @@ from quizzes import formats, types
 from quizzes.formats import common
 from quizzes.models import Category, Question, QuestionBank, QuestionVersion
 from quizzes.services import question_bank_get_or_create, questions_as_data, questions_import
+from tests.fixtures import MOODLE
 
 pytestmark = pytest.mark.django_db
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO.parent / "shared" / "fixtures" / "moodle"  # Moodle's GPL fixtures, see SOURCES.md
+FIXTURES = MOODLE  # Moodle's GPL fixtures, see tests/fixtures/moodle/README.md
 C = types.ChoiceData
 
 
