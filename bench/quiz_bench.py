@@ -44,7 +44,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     from django.contrib.auth import get_user_model
 
-    from quizzes import services
+    from quizzes import choice_tokens, services
     from quizzes.types import ChoiceData, QuestionData
 
     with connection.cursor() as cursor:
@@ -92,7 +92,8 @@ def main() -> None:
         attempt = services.attempt_start(quiz=quiz, user=user)
         rows = list(attempt.attempt_questions.select_related("version").prefetch_related(
             "version__choices"))
-        choices = {aq.pk: [c.pk for c in aq.version.choices.all()] for aq in rows}
+        choices = {aq.pk: [choice_tokens.choice_token(attempt_question_id=aq.pk, choice_id=c.pk)
+                           for c in aq.version.choices.all()] for aq in rows}
 
         def autosave(i):
             aq = rows[i % len(rows)]
@@ -130,7 +131,11 @@ def main() -> None:
 
 
 def choices_for(aq):
-    return str(aq.version.choices.filter(is_correct=True).values_list("pk", flat=True)[0])
+    """The right option's posted value (its token in this attempt)."""
+    from quizzes import choice_tokens
+
+    choice_id = aq.version.choices.filter(is_correct=True).values_list("pk", flat=True)[0]
+    return choice_tokens.choice_token(attempt_question_id=aq.pk, choice_id=choice_id)
 
 
 if __name__ == "__main__":

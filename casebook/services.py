@@ -3,7 +3,7 @@
 Data schemas accepted from the demo content modules (``casebook/demo_cases.py`` ``CASES`` and
 ``casebook/demo_indicators.py`` ``INDICATORS``)::
 
-   CASES item: {"code": "CASE-EDU-01", "title", "department", "func_class_code" (类 code e.g. "205"), "func_subclass": {"code","name"} or None, "year", "budget_wan", "funding_source", "project_type": "new"|"continuing", "multi_year": bool, "background", "overall_goal", "annual_goal", "framework": "2021"|"2020", "indicators": [{"level1","level2","name","op","value","unit","basis","explanation","history"}], "monitoring": None or {"month", "budget_wan", "executed_wan", "rows": [{"name","target","progress","direction"}]}, "self_evaluation": None or {...free dict shown as a table...}, "findings", "rectification", "teaching_good", "teaching_mistakes", "stages": [codes], "difficulty": "easy"|"medium"|"hard"}
+   CASES item: {"code": "CASE-EDU-01", "title", "department", "func_class_code" (类 code e.g. "205"), "func_subclass": {"code","name"} or None, "year", "budget_wan", "funding_source", "project_type": "new"|"continuing", "multi_year": bool, "background", "overall_goal", "annual_goal", "framework": "2021"|"2020", "indicators": [{"level1","level2","name","op","value","unit","basis","explanation","history"}], "monitoring": None or {"month", "budget_wan", "executed_wan", "rows": [{"name","target","progress","direction"}]}, "self_evaluation": None or {"budget_wan", "executed_wan", "rows": [{"name","level1","level2","op","target","actual","unit","points","band","band_percent","rule","explanation"}], "remarks"} (the scorer's format; scores, total and grade are computed), "findings", "rectification", "teaching_good", "teaching_mistakes", "stages": [codes], "difficulty": "easy"|"medium"|"hard"}
    INDICATORS item: {"func_class_code", "func_subclass_code" or "", "sector", "level1", "level2", "name", "explanation", "unit", "direction": "positive"|"negative"|"qualitative", "typical_value", "basis": "plan"|"history"|"industry"|"budget_standard"|"other", "source": "common"|"specific", "examples": str}
 
 Checker integration: a case's reference table is checked with ``casebook.rules`` when that
@@ -27,6 +27,8 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from casebook.models import (
     CaseIndexPage,
@@ -43,6 +45,7 @@ from casebook.models import (
     IndicatorGram,
     IndicatorSource,
     ProjectType,
+    SelfEvaluationRow,
 )
 from casebook.models.indicators import (
     LEVEL1_CHOICES,
@@ -50,8 +53,15 @@ from casebook.models.indicators import (
     indicator_natural_key,
     indicator_search_key,
 )
+from casebook.rules.selfeval_rows import ROW_FIELDS as SELFEVAL_ROW_FIELDS
+from casebook.rules.selfeval_rows import (
+    join_self_evaluation,
+    self_evaluation_errors,
+    split_self_evaluation,
+)
 from portal.models import HomePage, Stage
 from portal.services import page_publish
+from portal.uploads import UploadError, xlsx_rows
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +83,7 @@ ERROR_BAD_CHOICE = "Unknown {field} {value!r}; use one of {choices}."
 ERROR_BAD_STAGE = "Unknown stage {value!r}; use one of " + ", ".join(Stage.values) + "."
 ERROR_NO_INDICATORS = "A case needs at least one indicator row."
 ERROR_ROW_FIELD = "Indicator row {row}: {field} is required."
+ERROR_SELFEVAL_ROW = "Self-evaluation row {row}, {field}: {messages}"
 ERROR_CHECKER = "The reference goal table has checker errors: {findings}"
 ERROR_OVERRIDES_TYPE = "The overrides must be a JSON object."
 ERROR_OVERRIDES_INVALID = "Invalid checker settings: {error}"
@@ -80,22 +91,29 @@ ERROR_OVERRIDES_INVALID = "Invalid checker settings: {error}"
 # Import errors: "row" is the spreadsheet row number (header = row 1).
 IMPORT_HEADERS = ["功能分类", "款", "一级指标", "二级指标", "三级指标", "指标解释", "计量单位",
                   "指标方向", "参考值", "设定依据", "来源"]
-ERROR_IMPORT_UNREADABLE = "Cannot read the file as .xlsx: {error}"
-ERROR_IMPORT_HEADERS = "The first row must be exactly: {expected} (found: {found})."
-ERROR_IMPORT_EMPTY = "The file has no indicator rows."
-ERROR_IMPORT_TOO_MANY = "The file has more than {limit} rows."
-ERROR_IMPORT_REQUIRED = "Row {row}, column {column}: a value is required."
-ERROR_IMPORT_TOO_LONG = "Row {row}, column {column}: longer than {limit} characters."
-ERROR_IMPORT_CLASS = "Row {row}, column 功能分类: unknown functional class {value!r}."
-ERROR_IMPORT_SUBCLASS = ("Row {row}, column 款: {value!r} is not a 款 of the class (give a known "
-                         "5-digit code, or the code and the name to add it).")
-ERROR_IMPORT_LEVEL1 = "Row {row}, column 一级指标: {value!r} is not one of {choices}."
-ERROR_IMPORT_DIRECTION = "Row {row}, column 指标方向: {value!r} is not one of 正向/反向/定性."
-ERROR_IMPORT_BASIS = ("Row {row}, column 设定依据: {value!r} is not one of "
-                      "计划标准/历史标准/行业标准/预算支出标准/其他标准.")
-ERROR_IMPORT_SOURCE = "Row {row}, column 来源: {value!r} is not one of 共性/个性."
-ERROR_IMPORT_DUPLICATE = "Row {row}: the same indicator already appears in row {first}."
+ERROR_IMPORT_UNREADABLE = gettext_noop("Cannot read the file as .xlsx: {error}")
+ERROR_IMPORT_HEADERS = gettext_noop("The first row must be exactly: {expected} (found: {found}).")
+ERROR_IMPORT_EMPTY = gettext_noop("The file has no indicator rows.")
+ERROR_IMPORT_TOO_MANY = gettext_noop("The file has more than {limit} rows.")
+ERROR_IMPORT_TOO_LARGE = gettext_noop("The file is larger than {limit} MB.")
+ERROR_IMPORT_REQUIRED = gettext_noop("Row {row}, column {column}: a value is required.")
+ERROR_IMPORT_TOO_LONG = gettext_noop("Row {row}, column {column}: longer than {limit} characters.")
+ERROR_IMPORT_CLASS = gettext_noop(
+    "Row {row}, column 功能分类: unknown functional class {value!r}.")
+ERROR_IMPORT_SUBCLASS = gettext_noop(
+    "Row {row}, column 款: {value!r} is not a 款 of the class (give a known 5-digit code, or "
+    "the code and the name to add it).")
+ERROR_IMPORT_LEVEL1 = gettext_noop("Row {row}, column 一级指标: {value!r} is not one of {choices}.")
+ERROR_IMPORT_DIRECTION = gettext_noop(
+    "Row {row}, column 指标方向: {value!r} is not one of 正向/反向/定性.")
+ERROR_IMPORT_BASIS = gettext_noop(
+    "Row {row}, column 设定依据: {value!r} is not one of "
+    "计划标准/历史标准/行业标准/预算支出标准/其他标准.")
+ERROR_IMPORT_SOURCE = gettext_noop("Row {row}, column 来源: {value!r} is not one of 共性/个性.")
+ERROR_IMPORT_DUPLICATE = gettext_noop(
+    "Row {row}: the same indicator already appears in row {first}.")
 IMPORT_MAX_ROWS = 200_000
+IMPORT_MAX_BYTES = 50 * 1024 * 1024
 
 DIRECTION_ALIASES = {
     "正向": IndicatorDirection.POSITIVE, "positive": IndicatorDirection.POSITIVE,
@@ -395,6 +413,7 @@ def _case_fields(data: dict) -> dict:
         raise ValueError(ERROR_BAD_CHOICE.format(field="self_evaluation",
                                                  value=type(self_evaluation).__name__,
                                                  choices="an object"))
+    selfeval = split_self_evaluation(self_evaluation)
     return {
         "code": code,
         "title": title,
@@ -418,7 +437,9 @@ def _case_fields(data: dict) -> dict:
         "monitoring_executed_wan": _decimal(monitoring.get("executed_wan"),
                                             error=ERROR_BAD_BUDGET,
                                             positive=False) if monitoring else None,
-        "self_evaluation": self_evaluation,
+        "selfeval_budget_wan": selfeval["budget_wan"],
+        "selfeval_executed_wan": selfeval["executed_wan"],
+        "self_evaluation_remarks": selfeval["remarks"],
         "findings": _text(data.get("findings")),
         "rectification": _text(data.get("rectification")),
         "teaching_good": _text(data.get("teaching_good")),
@@ -464,12 +485,31 @@ def _monitoring_rows(data: dict) -> list[dict]:
     return rows
 
 
-def _case_signature(page: CasePage, rows, monitoring_rows) -> tuple:
+def _self_evaluation_rows(data: dict, fields: dict) -> list[dict]:
+    """The case's self-evaluation rows, checked as the case editor checks them."""
+    rows = split_self_evaluation(data.get("self_evaluation") or None)["rows"]
+    errors = self_evaluation_errors(join_self_evaluation(
+        budget_wan=fields["selfeval_budget_wan"], executed_wan=fields["selfeval_executed_wan"],
+        rows=rows))
+    for position, row in enumerate(rows, start=1):
+        try:
+            SelfEvaluationRow(**row).full_clean(exclude=["page", "sort_order"])
+        except ValidationError as exc:
+            errors.extend(ERROR_SELFEVAL_ROW.format(
+                row=position, field=name, messages=" ".join(str(m) for m in messages))
+                for name, messages in exc.message_dict.items())
+    if errors:
+        raise ValueError("; ".join(str(error) for error in errors))
+    return rows
+
+
+def _case_signature(page: CasePage, rows, monitoring_rows, selfeval_rows=()) -> tuple:
     fields = _CASE_COMPARED_FIELDS
     return (
         tuple(getattr(page, name) for name in fields),
         tuple(tuple(sorted(r.items())) for r in rows),
         tuple(tuple(sorted(r.items())) for r in monitoring_rows),
+        tuple(tuple(sorted(r.items())) for r in selfeval_rows),
     )
 
 
@@ -477,7 +517,8 @@ _CASE_COMPARED_FIELDS = (
     "title", "department", "func_class_id", "func_subclass_id", "year", "budget_wan",
     "funding_source", "project_type", "multi_year", "framework", "background", "overall_goal",
     "annual_goal", "monitoring_month", "monitoring_budget_wan", "monitoring_executed_wan",
-    "self_evaluation", "findings", "rectification", "teaching_good", "teaching_mistakes",
+    "selfeval_budget_wan", "selfeval_executed_wan", "self_evaluation_remarks", "findings",
+    "rectification", "teaching_good", "teaching_mistakes",
     "stages", "difficulty",
 )
 _ROW_FIELDS = ("level1", "level2", "name", "op", "value", "unit", "basis", "explanation",
@@ -493,6 +534,7 @@ def case_upsert(*, index: CaseIndexPage, data: dict, check: bool = True) -> Case
     fields = _case_fields(data)
     rows = _case_rows(data)
     monitoring_rows = _monitoring_rows(data)
+    selfeval_rows = _self_evaluation_rows(data, fields)
     probe = CasePage(**fields)
     if check:
         errors = goal_table_errors(
@@ -508,6 +550,8 @@ def case_upsert(*, index: CaseIndexPage, data: dict, check: bool = True) -> Case
                                for i, row in enumerate(rows)]
         page.monitoring_rows = [CaseMonitoringRow(sort_order=i, **row)
                                 for i, row in enumerate(monitoring_rows)]
+        page.self_evaluation_rows = [SelfEvaluationRow(sort_order=i, **row)
+                                     for i, row in enumerate(selfeval_rows)]
         _full_clean_page(page)
         index.add_child(instance=page)
         return page_publish(page)
@@ -517,15 +561,19 @@ def case_upsert(*, index: CaseIndexPage, data: dict, check: bool = True) -> Case
                     for r in draft.reference_rows.all()]
     current_monitoring = [{name: getattr(r, name) for name in _MONITORING_FIELDS}
                           for r in draft.monitoring_rows.all()]
+    current_selfeval = [{name: getattr(r, name) for name in SELFEVAL_ROW_FIELDS}
+                        for r in draft.self_evaluation_rows.all()]
     wanted = CasePage(**fields)
-    if (_case_signature(draft, current_rows, current_monitoring)
-            == _case_signature(wanted, rows, monitoring_rows) and page.live):
+    if (_case_signature(draft, current_rows, current_monitoring, current_selfeval)
+            == _case_signature(wanted, rows, monitoring_rows, selfeval_rows) and page.live):
         return page
     for name, value in fields.items():
         setattr(draft, name, value)
     draft.reference_rows = [CaseIndicatorRow(sort_order=i, **row) for i, row in enumerate(rows)]
     draft.monitoring_rows = [CaseMonitoringRow(sort_order=i, **row)
                              for i, row in enumerate(monitoring_rows)]
+    draft.self_evaluation_rows = [SelfEvaluationRow(sort_order=i, **row)
+                                  for i, row in enumerate(selfeval_rows)]
     _full_clean_page(draft)
     return page_publish(draft)
 
@@ -754,25 +802,28 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
-def _read_xlsx(path) -> tuple[list[str], list[list[str]]]:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = [_cell(v) for v in next(rows, ())]
-        while header and header[-1] == "":
-            header.pop()
-        body = []
-        for values in rows:
-            cells = [_cell(v) for v in values[:len(IMPORT_HEADERS)]]
-            body.append(cells + [""] * (len(IMPORT_HEADERS) - len(cells)))
-            if len(body) > IMPORT_MAX_ROWS:
-                break
-        return header, body
-    finally:
-        workbook.close()
+def _read_xlsx(path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header (row 1) and the filled rows (sheet row number, cells) of an import file,
+    streamed with portal.uploads' limits; UploadError when the file is refused."""
+    path = Path(path)
+    if path.stat().st_size > IMPORT_MAX_BYTES:
+        raise UploadError(_(ERROR_IMPORT_TOO_LARGE).format(limit=IMPORT_MAX_BYTES // 1024 // 1024))
+    rows = xlsx_rows(path.read_bytes(), max_rows=IMPORT_MAX_ROWS + 1,  # and the header row
+                     too_many_rows=_(ERROR_IMPORT_TOO_MANY).format(limit=IMPORT_MAX_ROWS),
+                     max_columns=len(IMPORT_HEADERS) + 1)
+    header: list[str] = []
+    body = []
+    for number, values in rows:
+        if number == 1:
+            header = [_cell(v) for v in values]
+            while header and header[-1] == "":
+                header.pop()
+            continue
+        if not header:
+            break  # no header in row 1: reported as a header mismatch
+        cells = [_cell(v) for v in values[:len(IMPORT_HEADERS)]]
+        body.append((number, cells + [""] * (len(IMPORT_HEADERS) - len(cells))))
+    return header, body
 
 
 def _split_code_name(value: str) -> tuple[str, str]:
@@ -799,19 +850,19 @@ def indicators_import(*, path, dry_run: bool = False) -> IndicatorImportResult:
     result = IndicatorImportResult(dry_run=dry_run)
     try:
         header, body = _read_xlsx(path)
-    except Exception as exc:  # any unreadable file: one clear error
-        result.errors.append(ERROR_IMPORT_UNREADABLE.format(error=exc.__class__.__name__))
+    except UploadError as exc:  # not a workbook, a zip bomb, too many rows, a huge cell
+        result.errors.append(exc.message)
+        return result
+    except OSError as exc:
+        result.errors.append(_(ERROR_IMPORT_UNREADABLE).format(error=exc.__class__.__name__))
         return result
     if header != IMPORT_HEADERS:
-        result.errors.append(ERROR_IMPORT_HEADERS.format(expected=" | ".join(IMPORT_HEADERS),
-                                                         found=" | ".join(header)))
+        result.errors.append(_(ERROR_IMPORT_HEADERS).format(expected=" | ".join(IMPORT_HEADERS),
+                                                            found=" | ".join(header)))
         return result
-    body = [(number, cells) for number, cells in enumerate(body, start=2) if any(cells)]
-    if len(body) > IMPORT_MAX_ROWS:
-        result.errors.append(ERROR_IMPORT_TOO_MANY.format(limit=IMPORT_MAX_ROWS))
-        return result
+    body = [(number, cells) for number, cells in body if any(cells)]
     if not body:
-        result.errors.append(ERROR_IMPORT_EMPTY)
+        result.errors.append(_(ERROR_IMPORT_EMPTY))
         return result
     result.rows = len(body)
     classes, subclasses = _class_maps()
@@ -827,18 +878,18 @@ def indicators_import(*, path, dry_run: bool = False) -> IndicatorImportResult:
         row_errors = []
         for name in ("功能分类", "一级指标", "二级指标", "三级指标", "指标方向"):
             if not values[name]:
-                row_errors.append(ERROR_IMPORT_REQUIRED.format(row=number, column=name))
+                row_errors.append(_(ERROR_IMPORT_REQUIRED).format(row=number, column=name))
         for name, limit in _IMPORT_LIMITS.items():
             if len(values[name]) > limit:
-                row_errors.append(ERROR_IMPORT_TOO_LONG.format(row=number, column=name,
-                                                               limit=limit))
+                row_errors.append(_(ERROR_IMPORT_TOO_LONG).format(row=number, column=name,
+                                                                  limit=limit))
         func_class = None
         if values["功能分类"]:
             code, name = _split_code_name(values["功能分类"])
             func_class = classes.get(code) if code else classes_by_name.get(name)
             if func_class is None:
-                row_errors.append(ERROR_IMPORT_CLASS.format(row=number,
-                                                            value=values["功能分类"]))
+                row_errors.append(_(ERROR_IMPORT_CLASS).format(row=number,
+                                                               value=values["功能分类"]))
         func_subclass = None
         if values["款"] and func_class is not None:
             code, name = _split_code_name(values["款"])
@@ -851,23 +902,23 @@ def indicators_import(*, path, dry_run: bool = False) -> IndicatorImportResult:
                                                 valid_from=func_class.valid_from)
                 new_subclasses[code] = func_subclass
             elif func_subclass is None or not func_subclass.code.startswith(func_class.code):
-                row_errors.append(ERROR_IMPORT_SUBCLASS.format(row=number, value=values["款"]))
+                row_errors.append(_(ERROR_IMPORT_SUBCLASS).format(row=number, value=values["款"]))
                 func_subclass = None
         if values["一级指标"] and values["一级指标"] not in LEVEL1_VALUES:
-            row_errors.append(ERROR_IMPORT_LEVEL1.format(row=number, value=values["一级指标"],
-                                                         choices="/".join(LEVEL1_VALUES)))
+            row_errors.append(_(ERROR_IMPORT_LEVEL1).format(row=number, value=values["一级指标"],
+                                                            choices="/".join(LEVEL1_VALUES)))
         direction = DIRECTION_ALIASES.get(values["指标方向"])
         if values["指标方向"] and direction is None:
-            row_errors.append(ERROR_IMPORT_DIRECTION.format(row=number,
-                                                            value=values["指标方向"]))
+            row_errors.append(_(ERROR_IMPORT_DIRECTION).format(row=number,
+                                                               value=values["指标方向"]))
         basis = BASIS_ALIASES.get(values["设定依据"]) if values["设定依据"] \
             else IndicatorBasis.OTHER
         if basis is None:
-            row_errors.append(ERROR_IMPORT_BASIS.format(row=number, value=values["设定依据"]))
+            row_errors.append(_(ERROR_IMPORT_BASIS).format(row=number, value=values["设定依据"]))
         source = SOURCE_ALIASES.get(values["来源"]) if values["来源"] \
             else IndicatorSource.SPECIFIC
         if source is None:
-            row_errors.append(ERROR_IMPORT_SOURCE.format(row=number, value=values["来源"]))
+            row_errors.append(_(ERROR_IMPORT_SOURCE).format(row=number, value=values["来源"]))
         if row_errors:
             result.errors.extend(row_errors)
             continue
@@ -884,8 +935,8 @@ def indicators_import(*, path, dry_run: bool = False) -> IndicatorImportResult:
             class_code=func_class.code, subclass_code=func_subclass.code if func_subclass else "",
             level1=indicator.level1, level2=indicator.level2, name=indicator.name)
         if indicator.natural_key in seen:
-            result.errors.append(ERROR_IMPORT_DUPLICATE.format(row=number,
-                                                               first=seen[indicator.natural_key]))
+            result.errors.append(_(ERROR_IMPORT_DUPLICATE).format(row=number,
+                                                                  first=seen[indicator.natural_key]))
             continue
         seen[indicator.natural_key] = number
         if indicator.natural_key in existing:

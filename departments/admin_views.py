@@ -3,6 +3,7 @@ initial passwords (bulk download, single reset). Views are thin; services do the
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -25,12 +26,12 @@ def user_may_import_roster(user) -> bool:
     """Bureau staff and superusers import any department; department admins only their own."""
     if not user.has_perm("departments.add_rosterimportjob"):
         return False
-    return selectors.user_is_bureau(user) or selectors.departments_visible_to(user).exists()
+    return selectors.user_has_department_scope(user)
 
 
 def user_may_issue_passwords(user) -> bool:
-    return user.has_perm("departments.change_learner") and (
-        selectors.user_is_bureau(user) or selectors.departments_visible_to(user).exists()
+    return user.has_perm("departments.change_learner") and selectors.user_has_department_scope(
+        user
     )
 
 
@@ -104,7 +105,7 @@ def roster_preview(request, job_id):
     if request.method == "POST":
         if job.status != RosterImportJob.Status.UPLOADED:
             return redirect("departments_roster:job", job.pk)
-        job = services.roster_job_confirm(job=job)
+        job = services.roster_job_confirm(job=job, user=request.user)
         return redirect("departments_roster:job", job.pk)
     preview = job.report.get("preview", {})
     return TemplateResponse(
@@ -122,13 +123,10 @@ def roster_preview(request, job_id):
 
 
 def _sample_rows(job):
-    if not job.file or job.status != RosterImportJob.Status.UPLOADED:
+    """The first rows as parsed at upload (stored with the job: the file is never re-read)."""
+    if job.status != RosterImportJob.Status.UPLOADED:
         return []
-    from departments.roster import roster_parse
-
-    with job.file.open("rb") as handle:
-        parsed = roster_parse(data=handle.read(), filename=job.original_name)
-    return parsed.rows[:PREVIEW_ROWS]
+    return job.report.get("sample_rows", [])[:PREVIEW_ROWS]
 
 
 @never_cache
@@ -200,9 +198,24 @@ class InitialPasswordsForm(forms.Form):
                 )
         else:
             raise forms.ValidationError(_("Choose a department or enter staff numbers."))
-        data["learners"] = list(learners)
-        if not data["learners"]:
+        selected = list(learners)
+        if not selected:
             raise forms.ValidationError(_("No active learners were selected."))
+        privileged = set(
+            learners.filter(selectors.privileged_users_q("user__")).values_list("pk", flat=True)
+        )
+        data["learners"] = [lr for lr in selected if lr.pk not in privileged]
+        data["skipped"] = [lr for lr in selected if lr.pk in privileged]
+        if not data["learners"]:
+            # Say why instead of downloading a sheet with only its header row.
+            raise forms.ValidationError(
+                _(
+                    "No passwords were issued: every selected learner's account has "
+                    "administrative rights (%(numbers)s), and such passwords can only be "
+                    "changed by their owner or a superuser."
+                )
+                % {"numbers": ", ".join(lr.staff_number for lr in data["skipped"])}
+            )
         return data
 
 
@@ -213,7 +226,21 @@ def initial_passwords(request):
     _require(user_may_issue_passwords, request.user)
     form = InitialPasswordsForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        issued = services.initial_passwords_issue(learners=form.cleaned_data["learners"])
+        try:
+            issued = services.initial_passwords_issue(
+                learners=form.cleaned_data["learners"], user=request.user
+            )
+        except PermissionDenied as exc:  # a learner left the user's scope since the form read it
+            form.add_error(None, str(exc))
+            return TemplateResponse(
+                request, "departments/admin/initial_passwords.html", {"form": form}
+            )
+        if skipped := form.cleaned_data["skipped"]:
+            messages.warning(
+                request,
+                _("No password was issued for %(numbers)s: administrators' accounts are skipped.")
+                % {"numbers": ", ".join(lr.staff_number for lr in skipped)},
+            )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response = _xlsx_response(
             initial_passwords_workbook(issued), f"initial-passwords-{stamp}.xlsx"
@@ -234,7 +261,7 @@ def learner_password_reset(request, pk):
         pk=pk)
     password = None
     if request.method == "POST":
-        password = services.learner_password_reset(learner=learner)
+        password = services.learner_password_reset(learner=learner, user=request.user)
     response = TemplateResponse(
         request,
         "departments/admin/password_reset.html",

@@ -23,3 +23,6 @@ class DepartmentsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_ensure_roles_after_migrate, dispatch_uid="departments.roles_ensure")
+        from departments.exports import admin_exports_harden
+
+        admin_exports_harden()

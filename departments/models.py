@@ -250,3 +250,53 @@ class RosterImportJob(models.Model):
     @property
     def percent(self) -> int:
         return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class LearnerTransfer(models.Model):
+    """Audit record of a learner moved from one department to another (a bureau-only action):
+    who moved them, from where, to where, when, and through which tool."""
+
+    class Via(models.TextChoices):
+        IMPORT = "import", _("Roster import")
+        EDIT = "edit", _("Learner edit form")
+
+    learner = models.ForeignKey(
+        Learner, on_delete=models.CASCADE, related_name="transfers", verbose_name=_("learner")
+    )
+    # SET_NULL, not CASCADE or PROTECT: the record outlives an office or department removed later,
+    # and the audit log never blocks reorganising the structure.
+    from_department = models.ForeignKey(
+        Department, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("from department"),
+    )
+    to_department = models.ForeignKey(
+        Department, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("to department"),
+    )
+    from_office = models.ForeignKey(
+        Office, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("from office"),
+    )
+    to_office = models.ForeignKey(
+        Office, on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("to office"),
+    )
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("moved by"),
+    )
+    moved_at = models.DateTimeField(_("moved at"), auto_now_add=True, db_index=True)
+    via = models.CharField(_("via"), max_length=16, choices=Via.choices)
+
+    class Meta:
+        ordering = ["-moved_at", "-pk"]
+        verbose_name = _("learner transfer")
+        verbose_name_plural = _("learner transfers")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(via__in=["import", "edit"]), name="learner_transfer_via_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.learner_id}: {self.from_department_id} -> {self.to_department_id}"

@@ -4,8 +4,9 @@ Nothing here writes to the database; `departments.services.roster_import` does.
 """
 
 import csv
-import io
+import json
 import re
+import unicodedata
 import zipfile
 from dataclasses import asdict, dataclass, field
 
@@ -14,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from departments.models import OfficeKind, Position
+from departments.validators import staff_number_format_error
+from portal.uploads import UploadError, XlsxUnreadable, csv_rows, xlsx_rows
 
 # The header row, exactly as administrators see it in the spreadsheet.
 COL_DEPARTMENT_CODE = "部门编码"
@@ -56,6 +59,8 @@ COLUMN_FIELDS = {
     COL_EMAIL: "email",
 }
 REQUIRED_COLUMNS = tuple(c for c in HEADERS if c not in (COL_PHONE, COL_EMAIL))
+# Cells right of the template's columns are never read (a row padded to column XFD is cheap).
+MAX_COLUMNS = 2 * len(HEADERS)
 
 # Spreadsheet labels -> stored values. Stored values are accepted too (rows built in Python).
 OFFICE_KIND_LABELS = {
@@ -71,6 +76,23 @@ POSITION_LABELS = {
 }
 OFFICE_KIND_BY_VALUE = {v: k for k, v in OFFICE_KIND_LABELS.items()}
 POSITION_BY_VALUE = {v: k for k, v in POSITION_LABELS.items()}
+# Words people write for the same thing (the admin's own labels among them); the template's
+# 填写说明 sheet lists them. Matched after NFKC folding, spaces removed and lower case.
+OFFICE_KIND_SYNONYMS = {
+    OfficeKind.FINANCE: ("财务", "财务机构", "财务处", "财务科", "财务处室", "财务科室", "财务部",
+                         "财会", "计财", "计划财务", "计财处", "计财科", "财务室"),
+    OfficeKind.BUSINESS: ("业务", "业务机构", "业务处室", "业务科室", "业务处", "业务科",
+                          "业务部门"),
+    OfficeKind.GENERAL: ("综合", "综合机构", "综合处室", "综合科室", "综合处", "综合科",
+                         "办公室", "行政", "综合办公室"),
+}
+POSITION_SYNONYMS = {
+    Position.HEAD: ("负责人", "主要负责人", "分管负责人", "单位负责人", "部门负责人",
+                    "处室负责人", "科室负责人", "机构负责人", "领导"),
+    Position.FINANCE: ("财务人员", "财务", "会计", "出纳", "财会人员", "财务工作人员"),
+    Position.BUSINESS: ("业务人员", "业务", "业务工作人员", "业务骨干"),
+    Position.OTHER: ("其他", "其它", "其他人员", "其它人员"),
+}
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -81,9 +103,8 @@ FIELD_MAX_LENGTHS = {
     "unit_name": 200,
     "office_name": 200,
     "name": 150,
-    "staff_number": 32,
     "email": 254,
-}
+}  # 工号: length and characters are checked by departments.validators (one rule everywhere)
 
 # Error messages (English msgids, translated in the catalogue). Tests assert these constants.
 ERR_FILE_TOO_LARGE = gettext_lazy("The file is larger than %(limit)s MB.")
@@ -189,36 +210,27 @@ def _cell_text(value) -> str:
 
 
 def _iter_xlsx(data: bytes):
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for corrupt files
-        raise ValueError("not a workbook") from exc
-    try:
-        sheet = workbook.worksheets[0]
-        for values in sheet.iter_rows(values_only=True):
-            yield [_cell_text(v) for v in values]
-    finally:
-        workbook.close()
-
-
-def _decode_csv(data: bytes) -> str:
-    """UTF-8 (with or without BOM) first, then GBK (as its superset GB18030)."""
-    if b"\x00" in data[:4096]:
-        raise ValueError("binary")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ValueError("undecodable")
+    """(row number, cell texts) of the first sheet's filled rows, streamed with hard limits."""
+    limit = settings.ROSTER_MAX_ROWS
+    for number, values in xlsx_rows(
+        data,
+        max_rows=limit + 1,  # and the header row
+        too_many_rows=ERR_TOO_MANY_ROWS % {"limit": limit},
+        max_columns=MAX_COLUMNS,
+    ):
+        yield number, [_cell_text(v) for v in values]
 
 
 def _iter_csv(data: bytes):
-    text = _decode_csv(data)
-    for values in csv.reader(io.StringIO(text, newline="")):
-        yield [_cell_text(v) for v in values]
+    """(line number, cell texts) of the filled lines, with the same limits as a workbook."""
+    limit = settings.ROSTER_MAX_ROWS
+    for number, values in csv_rows(
+        data,
+        max_rows=limit + 1,  # and the header row
+        too_many_rows=ERR_TOO_MANY_ROWS % {"limit": limit},
+        max_columns=MAX_COLUMNS,
+    ):
+        yield number, [_cell_text(v) for v in values]
 
 
 def roster_parse(*, data: bytes, filename: str = "") -> ParsedRoster:
@@ -230,7 +242,7 @@ def roster_parse(*, data: bytes, filename: str = "") -> ParsedRoster:
         return _file_error(ERR_EMPTY_FILE)
     is_zip = data[:4] == b"PK\x03\x04"
     if filename.lower().endswith((".xlsx", ".xlsm")) or is_zip:
-        if not is_zip or not zipfile.is_zipfile(io.BytesIO(data)):
+        if not is_zip:
             return _file_error(ERR_NOT_SPREADSHEET)
         source = _iter_xlsx(data)
     else:
@@ -240,22 +252,26 @@ def roster_parse(*, data: bytes, filename: str = "") -> ParsedRoster:
     result = ParsedRoster()
     try:
         header = None
-        for index, values in enumerate(source, start=1):
+        for index, values in source:
             if header is None:
+                if index != 1:
+                    break  # the header must be row 1
                 header = values
                 header_errors = _check_header(header)
                 if header_errors:
                     result.errors.extend(header_errors)
                     return result
                 continue
-            if not any(values):
-                continue  # blank lines are ignored
             if len(result.rows) >= max_rows:
                 return _file_error(ERR_TOO_MANY_ROWS % {"limit": max_rows})
             cells = dict(zip(HEADERS, [*values, *[""] * len(HEADERS)], strict=False))
             result.rows.append(
                 RosterRow(**{COLUMN_FIELDS[col]: cells[col] for col in HEADERS}, row_number=index)
             )
+    except XlsxUnreadable:
+        return _file_error(ERR_NOT_SPREADSHEET)
+    except UploadError as exc:
+        return _file_error(exc.message)
     except (ValueError, csv.Error, KeyError, zipfile.BadZipFile):
         return _file_error(ERR_NOT_SPREADSHEET)
     if header is None or not any(header):
@@ -263,6 +279,33 @@ def roster_parse(*, data: bytes, filename: str = "") -> ParsedRoster:
     if not result.rows:
         return _file_error(ERR_NO_DATA_ROWS)
     return result
+
+
+# Stored form of parsed rows: a roster is parsed once, at upload, and its import job and preview
+# read these rows instead of the file.
+ROWS_FORMAT_VERSION = 1
+_ROW_FIELDS = (*COLUMN_FIELDS.values(), "row_number")
+
+
+def roster_rows_dump(rows: list[RosterRow]) -> bytes:
+    """Parsed rows as compact JSON (one list of values per row)."""
+    payload = {
+        "version": ROWS_FORMAT_VERSION,
+        "fields": list(_ROW_FIELDS),
+        "rows": [[getattr(row, name) for name in _ROW_FIELDS] for row in rows],
+    }
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def roster_rows_load(data: bytes) -> list[RosterRow]:
+    """The rows written by roster_rows_dump; ValueError for anything else."""
+    payload = json.loads(data.decode("utf-8"))
+    if not isinstance(payload, dict) or payload.get("version") != ROWS_FORMAT_VERSION:
+        raise ValueError("not a stored roster")
+    fields = tuple(payload.get("fields") or ())
+    if fields != _ROW_FIELDS:
+        raise ValueError("unexpected stored roster fields")
+    return [RosterRow(**dict(zip(fields, values, strict=True))) for values in payload["rows"]]
 
 
 def _check_header(header: list[str]) -> list[RowError]:
@@ -297,16 +340,31 @@ def _check_header(header: list[str]) -> list[RowError]:
     return errors
 
 
+def _fold(value: str) -> str:
+    """Compare words as people type them: full-width folded (NFKC), no spaces, any case."""
+    return "".join(unicodedata.normalize("NFKC", value or "").split()).casefold()
+
+
+def _lookup(synonyms: dict[str, tuple[str, ...]], labels: dict[str, str]) -> dict[str, str]:
+    table = {_fold(value): value for value in synonyms}  # stored values: "business"
+    for value, words in synonyms.items():
+        table.update({_fold(word): value for word in words})
+    table.update({_fold(word): value for word, value in labels.items()})
+    return table
+
+
+_OFFICE_KIND_LOOKUP = _lookup(OFFICE_KIND_SYNONYMS, OFFICE_KIND_LABELS)
+_POSITION_LOOKUP = _lookup(POSITION_SYNONYMS, POSITION_LABELS)
+
+
 def normalise_office_kind(value: str) -> str | None:
-    if value in OfficeKind.values:
-        return value
-    return OFFICE_KIND_LABELS.get(value)
+    """The stored office kind for what a roster cell says (财务/业务机构/办公室 ...), or None."""
+    return _OFFICE_KIND_LOOKUP.get(_fold(value))
 
 
 def normalise_position(value: str) -> str | None:
-    if value in Position.values:
-        return value
-    return POSITION_LABELS.get(value)
+    """The stored position for what a roster cell says (负责人/会计/业务人员 ...), or None."""
+    return _POSITION_LOOKUP.get(_fold(value))
 
 
 def roster_validate(
@@ -360,14 +418,18 @@ def roster_validate(
             err(COL_DEPARTMENT_CODE, ERR_DEPARTMENT_NOT_ALLOWED)
 
         if row.staff_number:
-            if row.staff_number in first_staff_row:
+            if problem := staff_number_format_error(row.staff_number):
+                err(COL_STAFF_NUMBER, problem)
+            # User names are unique regardless of letter case, so are 工号 within a file.
+            key = row.staff_number.casefold()
+            if key in first_staff_row:
                 err(
                     COL_STAFF_NUMBER,
                     ERR_DUPLICATE_STAFF_NUMBER
-                    % {"value": row.staff_number, "first": first_staff_row[row.staff_number]},
+                    % {"value": row.staff_number, "first": first_staff_row[key]},
                 )
             else:
-                first_staff_row[row.staff_number] = number
+                first_staff_row[key] = number
         if row.department_code and row.department_name:
             seen = department_name.setdefault(row.department_code, (row.department_name, number))
             if seen[0] != row.department_name:

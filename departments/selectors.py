@@ -3,7 +3,14 @@
 from django.db.models import Q, QuerySet
 
 from departments import roles
-from departments.models import Department, Learner, Office, RosterImportJob, Unit
+from departments.models import (
+    Department,
+    Learner,
+    LearnerTransfer,
+    Office,
+    RosterImportJob,
+    Unit,
+)
 
 
 def privileged_users_q(prefix: str = "") -> Q:
@@ -14,29 +21,62 @@ def privileged_users_q(prefix: str = "") -> Q:
             | Q(**{f"{prefix}groups__name__in": groups}))
 
 
+# Role and scope answers are kept on the user object, as Django's ModelBackend keeps
+# `_perm_cache`: an admin listing asks them for every row (buttons, menu items, querysets), and
+# `request.user` is loaded afresh for each request, so one request never sees a stale answer.
+_ROLE_CACHE = "_jixiao_role_names"
+_SCOPE_CACHE = "_jixiao_scope_department_ids"
+
+
+def _user_role_names(user) -> frozenset[str]:
+    """The names of the user's groups, read once per user object."""
+    names = getattr(user, _ROLE_CACHE, None)
+    if names is None:
+        names = frozenset(user.groups.values_list("name", flat=True))
+        setattr(user, _ROLE_CACHE, names)
+    return names
+
+
+def user_roles_forget(user) -> None:
+    """Drop the cached role and scope answers (after changing the user's groups or
+    departments on the same object)."""
+    for attribute in (_ROLE_CACHE, _SCOPE_CACHE):
+        if hasattr(user, attribute):
+            delattr(user, attribute)
+
+
 def user_is_bureau(user) -> bool:
     """Superusers and bureau staff (绩效科) see every department."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if user.is_superuser:
         return True
-    return user.groups.filter(name=roles.BUREAU_STAFF).exists()
+    return roles.BUREAU_STAFF in _user_role_names(user)
 
 
 def user_is_department_admin(user) -> bool:
     """Department admins (单位管理员) manage the departments they are listed on."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return user.groups.filter(name=roles.DEPARTMENT_ADMIN).exists()
+    return roles.DEPARTMENT_ADMIN in _user_role_names(user)
 
 
 def _scope_department_ids(user) -> list[int] | None:
     """None means "all departments"; a list (possibly empty) limits the scope."""
     if user_is_bureau(user):
         return None
-    if user_is_department_admin(user):
-        return list(user.administered_departments.values_list("pk", flat=True))
-    return []
+    if not user_is_department_admin(user):
+        return []
+    ids = getattr(user, _SCOPE_CACHE, None)
+    if ids is None:
+        ids = tuple(user.administered_departments.values_list("pk", flat=True))
+        setattr(user, _SCOPE_CACHE, ids)
+    return list(ids)
+
+
+def user_has_department_scope(user) -> bool:
+    """True for bureau staff and for department admins listed on at least one department."""
+    return _scope_department_ids(user) != []
 
 
 def departments_visible_to(user) -> QuerySet[Department]:
@@ -65,6 +105,16 @@ def learners_visible_to(user) -> QuerySet[Learner]:
     ids = _scope_department_ids(user)
     qs = Learner.objects.select_related("user", "office__unit__department")
     return qs if ids is None else qs.filter(office__unit__department_id__in=ids)
+
+
+def learner_transfers_visible_to(user) -> QuerySet[LearnerTransfer]:
+    """The transfer audit log: bureau staff only (department admins see none of it)."""
+    if not user_is_bureau(user):
+        return LearnerTransfer.objects.none()
+    return LearnerTransfer.objects.select_related(
+        "learner__user", "from_department", "to_department", "from_office__unit",
+        "to_office__unit", "moved_by",
+    )
 
 
 def roster_jobs_visible_to(user) -> QuerySet[RosterImportJob]:
@@ -114,3 +164,37 @@ def roster_summary_visible_to(user) -> QuerySet[Department]:
         activated_total=Count("units__offices__learners", filter=activated),
         business_activated=Count("units__offices__learners", filter=activated & business),
     ).order_by("sort_order", "code")
+
+
+def learner_match_q(*, text: str, prefix: str = "") -> Q | None:
+    """Learners whose name or 工号 contains the text (NFKC-folded, so full-width digits match);
+    `prefix` reaches the learner from another model ("user__learner__"). None for no text."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", text or "").strip()[:64]
+    if not text:
+        return None
+    return (Q(**{f"{prefix}user__first_name__icontains": text})
+            | Q(**{f"{prefix}user__last_name__icontains": text})
+            | Q(**{f"{prefix}staff_number__icontains": text}))
+
+
+def learners_matching(*, learners: QuerySet[Learner], query: str, limit: int = 20
+                      ) -> list[Learner]:
+    """Learner pickers: the learners of a scoped queryset whose name or 工号 contains the
+    text, at most `limit`, by 工号 (one query)."""
+    match = learner_match_q(text=query)
+    if match is None:
+        return []
+    return list(learners.filter(match).select_related(
+        "user", "office__unit__department").order_by("staff_number")[:limit])
+
+
+def learner_picker_results(*, learners: QuerySet[Learner], query: str, limit: int = 20
+                           ) -> list[dict]:
+    """The JSON a learner picker shows: the account id it filters by and "name (工号) ·
+    department" to read."""
+    return [{"id": learner.user_id, "staff_number": learner.staff_number,
+             "label": f"{learner.user.get_full_name() or learner.user.username} "
+                      f"({learner.staff_number}) · {learner.office.unit.department.name}"}
+            for learner in learners_matching(learners=learners, query=query, limit=limit)]

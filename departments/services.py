@@ -1,6 +1,7 @@
 """Writes: roles, roster import (and its background jobs), learner accounts and passwords."""
 
 import contextlib
+import dataclasses
 import logging
 import secrets
 import sqlite3
@@ -8,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,14 +18,22 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext_lazy as _
 
 from departments import roles
-from departments.models import Department, Learner, Office, RosterImportJob, Unit
+from departments.models import (
+    Department,
+    Learner,
+    LearnerTransfer,
+    Office,
+    RosterImportJob,
+    Unit,
+)
 from departments.roster import (
+    COL_DEPARTMENT_NAME,
     COL_STAFF_NUMBER,
     COL_UNIT_CODE,
     ERR_ACCOUNT_TAKEN,
@@ -33,9 +43,17 @@ from departments.roster import (
     normalise_office_kind,
     normalise_position,
     roster_parse,
+    roster_rows_dump,
+    roster_rows_load,
     roster_validate,
 )
-from departments.selectors import privileged_users_q
+from departments.selectors import learners_visible_to, privileged_users_q
+from departments.validators import (
+    staff_number_clean,
+    staff_number_conflicts,
+    staff_number_format_error,
+    staff_number_normalise,
+)
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -167,6 +185,21 @@ def _unusable_password() -> str:
     return "!" + get_random_string(40)
 
 
+# Errors of a department admin's import that only the bureau can resolve.
+ERR_LEARNER_OF_OTHER_DEPARTMENT = _(
+    "Staff number %(value)s already belongs to another department; ask the finance bureau to "
+    "move the learner."
+)
+ERR_LEARNER_MOVE_BUREAU_ONLY = _(
+    "Staff number %(value)s belongs to department %(current)s, not %(department)s; only the "
+    "finance bureau can move a learner to another department."
+)
+ERR_DEPARTMENT_RENAME_BUREAU_ONLY = _(
+    "The department name “%(name)s” differs from the registered name “%(registered)s”; only "
+    "the finance bureau can rename a department."
+)
+
+
 def roster_import(
     *,
     rows: list[RosterRow],
@@ -174,12 +207,45 @@ def roster_import(
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
     department_codes: set[str] | None = None,
+    actor=None,
 ) -> RosterReport:
     """Import a roster all-or-nothing: create or update departments, units, offices and learners
     by 工号; report (and optionally deactivate) active learners of the file's departments who are
-    not in it. With any error nothing is written. `department_codes` limits the rows allowed."""
+    not in it. With any error nothing is written.
+
+    `department_codes` is a department admin's scope: rows of those departments only, learners
+    who are in them now, no renamed department and no move between departments. `actor` is
+    the user importing, recorded on the transfers a bureau import makes."""
+    rows = [
+        row if normalised == row.staff_number else dataclasses.replace(row, staff_number=normalised)
+        for row in rows
+        for normalised in (staff_number_normalise(row.staff_number),)
+    ]
     report = RosterReport(rows_total=len(rows), dry_run=dry_run)
-    report.errors = roster_validate(rows, department_codes=department_codes)
+    with _sqlite_real_param_limit():
+        try:
+            # Checked inside the transaction that writes, with the learners' rows locked
+            # (PostgreSQL), so the scope holds at write time, not only when the file was read.
+            with transaction.atomic():
+                report.errors, existing_units = _roster_errors(
+                    rows, department_codes=department_codes
+                )
+                if report.errors:
+                    report.errors.sort(key=lambda e: e.row or 0)
+                    return report
+                _roster_write(rows, report, existing_units, deactivate_missing, progress,
+                              actor=actor)
+                if dry_run:
+                    raise _DryRunRollback
+        except _DryRunRollback:
+            pass
+    return report
+
+
+def _roster_errors(rows, *, department_codes) -> tuple[list[RowError], dict[str, Unit]]:
+    """Every problem of the rows, alone, together and against the database; and the existing
+    units by code (the writer needs them too)."""
+    errors = roster_validate(rows, department_codes=department_codes)
     existing_units = Unit.objects.select_related("department").in_bulk(
         list({r.unit_code for r in rows if r.unit_code}), field_name="code"
     )
@@ -193,7 +259,7 @@ def roster_import(
             and row.unit_code not in reported_units
         ):
             reported_units.add(row.unit_code)
-            report.errors.append(
+            errors.append(
                 RowError(
                     row=row.row_number,
                     column=COL_UNIT_CODE,
@@ -207,20 +273,66 @@ def roster_import(
                     ),
                 )
             )
-    report.errors.extend(_account_link_errors(rows, department_codes=department_codes))
-    if report.errors:
-        report.errors.sort(key=lambda e: e.row or 0)
-        return report
+    errors.extend(_account_link_errors(rows, department_codes=department_codes))
+    errors.extend(_staff_number_conflict_errors(rows))
+    if department_codes is not None:
+        errors.extend(_department_scope_errors(rows, department_codes=department_codes))
+    return errors, existing_units
 
-    with _sqlite_real_param_limit():
-        try:
-            with transaction.atomic():
-                _roster_write(rows, report, existing_units, deactivate_missing, progress)
-                if dry_run:
-                    raise _DryRunRollback
-        except _DryRunRollback:
-            pass
-    return report
+
+def _staff_number_conflict_errors(rows) -> list[RowError]:
+    """New 工号 that differ from an existing user name only in letter case, or look like an
+    administrator account (departments.validators, the rule the learner form uses too)."""
+    conflicts = staff_number_conflicts(
+        r.staff_number for r in rows
+        if r.staff_number and staff_number_format_error(r.staff_number) is None
+    )
+    return [
+        RowError(row=row.row_number, column=COL_STAFF_NUMBER, message=conflicts[row.staff_number])
+        for row in rows if row.staff_number in conflicts
+    ]
+
+
+def _department_scope_errors(rows, *, department_codes) -> list[RowError]:
+    """A department admin may update only learners now in their departments, may not move one
+    to another department and may not rename a department: those are the bureau's."""
+    errors = []
+    numbers = [r.staff_number for r in rows if r.staff_number]
+    current = dict(
+        Learner.objects.select_for_update(of=("self",))
+        .filter(staff_number__in=numbers)
+        .values_list("staff_number", "office__unit__department__code")
+    )
+    for row in rows:
+        department = current.get(row.staff_number)
+        if department is None:
+            continue
+        if department not in department_codes:
+            message = ERR_LEARNER_OF_OTHER_DEPARTMENT % {"value": row.staff_number}
+        elif row.department_code and department != row.department_code:
+            message = ERR_LEARNER_MOVE_BUREAU_ONLY % {
+                "value": row.staff_number, "current": department,
+                "department": row.department_code,
+            }
+        else:
+            continue
+        errors.append(RowError(row=row.row_number, column=COL_STAFF_NUMBER, message=str(message)))
+    registered = dict(
+        Department.objects.filter(code__in={r.department_code for r in rows})
+        .values_list("code", "name")
+    )
+    reported = set()
+    for row in rows:
+        name = registered.get(row.department_code)
+        if (name is not None and row.department_name and row.department_name != name
+                and row.department_code not in reported):
+            reported.add(row.department_code)
+            errors.append(RowError(
+                row=row.row_number, column=COL_DEPARTMENT_NAME,
+                message=str(ERR_DEPARTMENT_RENAME_BUREAU_ONLY
+                            % {"name": row.department_name, "registered": name}),
+            ))
+    return errors
 
 
 def _account_link_errors(rows, *, department_codes) -> list[RowError]:
@@ -240,7 +352,7 @@ def _account_link_errors(rows, *, department_codes) -> list[RowError]:
     ]
 
 
-def _roster_write(rows, report, units_by_code, deactivate_missing, progress):
+def _roster_write(rows, report, units_by_code, deactivate_missing, progress, *, actor=None):
     total = len(rows)
 
     def step(done):
@@ -311,13 +423,18 @@ def _roster_write(rows, report, units_by_code, deactivate_missing, progress):
 
     # Learners and their accounts
     staff_numbers = [r.staff_number for r in rows]
-    learners = Learner.objects.select_related("user").in_bulk(
-        staff_numbers, field_name="staff_number"
+    # The current department as an annotation: selecting offices and units would build two more
+    # model instances per row.
+    learners = (
+        Learner.objects.select_related("user")
+        .annotate(current_department_id=F("office__unit__department_id"))
+        .in_bulk(staff_numbers, field_name="staff_number")
     )
     accounts_without_learner = User.objects.filter(
         username__in=[s for s in staff_numbers if s not in learners], learner__isnull=True
     ).in_bulk(field_name="username")
     changed_users, changed_learners, new_users, new_learner_rows = [], [], [], []
+    transfers = []
     kinds, positions = Counter(), Counter()
     for row in rows:
         office = offices[(row.unit_code, row.office_name)]
@@ -347,6 +464,14 @@ def _roster_write(rows, report, units_by_code, deactivate_missing, progress):
             user.first_name, user.email = row.name, row.email
             changed_users.append(user)
         if learner_changed:
+            to_department_id = units[row.unit_code].department_id
+            if learner.current_department_id != to_department_id:
+                # Only a bureau import gets here: a department admin's is refused before.
+                transfers.append(LearnerTransfer(
+                    learner=learner, from_department_id=learner.current_department_id,
+                    to_department_id=to_department_id, from_office_id=learner.office_id,
+                    to_office=office, moved_by=actor, via=LearnerTransfer.Via.IMPORT,
+                ))
             learner.office, learner.position, learner.phone = office, position, row.phone
             learner.is_active = True
             changed_learners.append(learner)
@@ -376,6 +501,7 @@ def _roster_write(rows, report, units_by_code, deactivate_missing, progress):
             for row, user, office, position in new_learner_rows
         ]
     )
+    LearnerTransfer.objects.bulk_create(transfers)
     report.created = len(new_learner_rows)
     step(total * 3 // 4)
 
@@ -404,6 +530,7 @@ def roster_import_file(
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
     department_codes: set[str] | None = None,
+    actor=None,
 ) -> RosterReport:
     """Parse a roster file and import it (see roster_import); parse errors write nothing."""
     parsed = roster_parse(data=data, filename=filename)
@@ -415,10 +542,15 @@ def roster_import_file(
         dry_run=dry_run,
         progress=progress,
         department_codes=department_codes,
+        actor=actor,
     )
 
 
 # --- Background import jobs ---------------------------------------------------------------------
+
+ROSTER_PREVIEW_ROWS = 20  # rows shown on the preview page, stored with the job
+ROSTER_ROWS_SUFFIX = ".rows.json"
+ERR_ROWS_GONE = _("The uploaded roster is no longer available; upload the file again.")
 
 
 def roster_job_upload(
@@ -427,20 +559,27 @@ def roster_job_upload(
     uploaded_file,
     deactivate_missing: bool = False,
 ) -> RosterImportJob:
-    """Store an uploaded roster and preview it (a dry run); nothing is imported yet."""
-    data = uploaded_file.read()
+    """Parse an uploaded roster once, preview it (a dry run) and keep the parsed rows for the
+    import; nothing is imported yet."""
+    limit = settings.ROSTER_MAX_UPLOAD_BYTES
+    data = uploaded_file.read(limit + 1)
     name = (getattr(uploaded_file, "name", "") or "roster")[-255:]
     job = RosterImportJob(
         created_by=user, original_name=name, deactivate_missing=deactivate_missing
     )
-    department_codes = _user_department_codes(user)
-    preview = roster_import_file(
-        data=data,
-        filename=name,
-        dry_run=True,
-        deactivate_missing=deactivate_missing,
-        department_codes=department_codes,
-    )
+    # The file is read here and only here: the preview page shows the stored sample and the
+    # job imports the stored rows, so a costly file is never parsed twice.
+    parsed = roster_parse(data=data, filename=name)
+    if parsed.errors:
+        preview = RosterReport(rows_total=len(parsed.rows), errors=parsed.errors, dry_run=True)
+    else:
+        preview = roster_import(
+            rows=parsed.rows,
+            dry_run=True,
+            deactivate_missing=deactivate_missing,
+            department_codes=_user_department_codes(user),
+            actor=user,
+        )
     job.rows_total = preview.rows_total
     job.report = {"preview": preview.as_dict()}
     if preview.errors:
@@ -448,15 +587,30 @@ def roster_job_upload(
         job.finished_at = timezone.now()
         job.report = preview.as_dict() | {"preview": preview.as_dict()}
     else:
-        job.file.save(name, ContentFile(data), save=False)
+        job.report["sample_rows"] = [
+            dataclasses.asdict(row) for row in parsed.rows[:ROSTER_PREVIEW_ROWS]
+        ]
+        job.file.save(
+            f"{Path(name).stem or 'roster'}{ROSTER_ROWS_SUFFIX}",
+            ContentFile(roster_rows_dump(parsed.rows)),
+            save=False,
+        )
     job.save()
     return job
 
 
-def roster_job_confirm(*, job: RosterImportJob) -> RosterImportJob:
-    """Import a previewed upload: small files now, large ones in the worker (after commit)."""
+def roster_job_confirm(*, job: RosterImportJob, user) -> RosterImportJob:
+    """Import a previewed upload: small files now, large ones in the worker (after commit).
+
+    Only the uploader (or bureau staff) may confirm; the import itself runs with the uploader's
+    scope as it is when it runs (roster_job_run), not as it was at upload."""
+    from departments.selectors import roster_jobs_visible_to
     from departments.tasks import roster_import_job_run
 
+    if _user_department_codes(user) == set() or not roster_jobs_visible_to(user).filter(
+        pk=job.pk
+    ).exists():
+        raise PermissionDenied
     updated = RosterImportJob.objects.filter(
         pk=job.pk, status=RosterImportJob.Status.UPLOADED
     ).update(status=RosterImportJob.Status.PENDING)
@@ -472,10 +626,16 @@ def roster_job_confirm(*, job: RosterImportJob) -> RosterImportJob:
 
 
 def _user_department_codes(user) -> set[str] | None:
-    """None for bureau staff (any department); else the codes of the departments they manage."""
+    """None for bureau staff (any department); else the codes of the departments they manage
+    now. Empty for a user who may not import (anymore): removed, deactivated, without the
+    permission, or no longer a department admin, so every row of their job is refused."""
     from departments.selectors import departments_visible_to, user_is_bureau
 
-    if user is None or user_is_bureau(user):
+    if user is None or not user.is_active or not user.has_perm(
+        "departments.add_rosterimportjob"
+    ):
+        return set()
+    if user_is_bureau(user):
         return None
     return set(departments_visible_to(user).values_list("code", flat=True))
 
@@ -495,13 +655,24 @@ def roster_job_run(*, job_id: int) -> RosterImportJob | None:
 
     try:
         with job.file.open("rb") as handle:
-            data = handle.read()
-        report = roster_import_file(
-            data=data,
-            filename=job.original_name,
+            rows = roster_rows_load(handle.read())
+    except (OSError, ValueError, TypeError):
+        # The stored rows are gone (cleaned up) or were stored in an older form.
+        RosterImportJob.objects.filter(pk=job_id).update(
+            status=RosterImportJob.Status.FAILED,
+            finished_at=timezone.now(),
+            report={"errors": [RowError(row=None, column="", message=str(ERR_ROWS_GONE))
+                               .as_dict()]},
+        )
+        job.refresh_from_db()
+        return job
+    try:
+        report = roster_import(
+            rows=rows,
             deactivate_missing=job.deactivate_missing,
             progress=progress,
             department_codes=_user_department_codes(job.created_by),
+            actor=job.created_by,
         )
     except Exception:
         logger.exception("roster import job %s failed", job_id)
@@ -585,12 +756,25 @@ class IssuedPassword:
     password: str
 
 
+ERR_LEARNER_OUT_OF_SCOPE = _(
+    "You may only manage learners of your own department; the selection includes learners who "
+    "are not (or no longer) in it."
+)
+
+
 @transaction.atomic
-def initial_passwords_issue(*, learners: Iterable[Learner]) -> list[IssuedPassword]:
+def initial_passwords_issue(*, learners: Iterable[Learner], user) -> list[IssuedPassword]:
     """Give each learner a new one-time password and force a change at next login.
 
-    The plain passwords are returned once (for the download) and never stored."""
-    learners = list(learners)
+    The learners are read again, locked, through `user`'s scope: one who is not (or no longer)
+    in it refuses the whole batch. Administrators' accounts are skipped. The plain passwords are
+    returned once (for the download) and never stored."""
+    wanted = {lr.pk for lr in learners}
+    learners = list(
+        learners_visible_to(user).select_for_update(of=("self",)).filter(pk__in=wanted)
+    )
+    if len(learners) != len(wanted):
+        raise PermissionDenied(ERR_LEARNER_OUT_OF_SCOPE)
     # Never reset an administrator's password through the learner tools.
     privileged = set(User.objects.filter(pk__in=[lr.user_id for lr in learners])
                      .filter(privileged_users_q()).values_list("pk", flat=True))
@@ -599,13 +783,13 @@ def initial_passwords_issue(*, learners: Iterable[Learner]) -> list[IssuedPasswo
     issued, users = [], []
     for learner in learners:
         password = initial_password_generate()
-        user = learner.user
-        user.password = make_password(password, hasher=hasher)
-        users.append(user)
+        user_account = learner.user
+        user_account.password = make_password(password, hasher=hasher)
+        users.append(user_account)
         issued.append(
             IssuedPassword(
                 staff_number=learner.staff_number,
-                name=user.first_name,
+                name=user_account.first_name,
                 department=learner.office.unit.department.name,
                 unit=learner.office.unit.name,
                 office=learner.office.name,
@@ -619,9 +803,9 @@ def initial_passwords_issue(*, learners: Iterable[Learner]) -> list[IssuedPasswo
     return issued
 
 
-def learner_password_reset(*, learner: Learner) -> str:
+def learner_password_reset(*, learner: Learner, user) -> str:
     """Reset one learner's password to a new one-time password; returns it to show once."""
-    issued = initial_passwords_issue(learners=[learner])
+    issued = initial_passwords_issue(learners=[learner], user=user)
     if not issued:
         raise PermissionDenied(ERR_PRIVILEGED_RESET)
     return issued[0].password
@@ -646,6 +830,7 @@ def learner_create(
     is_active: bool = True,
 ) -> Learner:
     """Create a learner together with their user account (username = 工号)."""
+    staff_number = staff_number_clean(staff_number)
     user = User(username=staff_number, first_name=name, email=email, password=_unusable_password())
     user.full_clean(exclude=["password"])
     user.save()
@@ -660,3 +845,18 @@ def learner_create(
     learner.full_clean()
     learner.save()
     return learner
+
+
+def learner_transfer_record(
+    *, learner: Learner, from_office: Office, to_office: Office, moved_by, via: str
+) -> LearnerTransfer | None:
+    """Record a learner's move to another department in the audit log (same department: none)."""
+    from_department_id = from_office.unit.department_id
+    to_department_id = to_office.unit.department_id
+    if from_department_id == to_department_id:
+        return None
+    return LearnerTransfer.objects.create(
+        learner=learner, from_department_id=from_department_id,
+        to_department_id=to_department_id, from_office=from_office, to_office=to_office,
+        moved_by=moved_by, via=via,
+    )

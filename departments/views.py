@@ -1,8 +1,10 @@
 """Account views: login (工号 as username), forced password change, profile."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
@@ -16,8 +18,29 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+ERR_SAME_PASSWORD = _(
+    "The new password must differ from the current one (a password issued by an administrator "
+    "must be replaced by your own)."
+)
+
+
+class PasswordChangeForm(DjangoPasswordChangeForm):
+    """Django's form, refusing to "change" to the same password: an issued one-time password
+    would otherwise stay valid and the forced change would be cleared."""
+
+    def clean(self):
+        data = super().clean()
+        new = data.get("new_password1")
+        # old_password was already verified against the account, so equality means "unchanged".
+        if new and new == data.get("old_password"):
+            self.add_error("new_password1", forms.ValidationError(ERR_SAME_PASSWORD,
+                                                                  code="password_unchanged"))
+        return data
+
+
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
+    form_class = PasswordChangeForm
     success_url = reverse_lazy("accounts:profile")
 
     def get_context_data(self, **kwargs):

@@ -8,21 +8,33 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.components import Component
-from wagtail.admin.ui.tables import BooleanColumn, Column
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.views.generic.usage import UsageView
 from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import Button
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
 
-from departments import admin_views, selectors
+from departments import admin_views, exports, selectors
 from departments.forms import DepartmentForm, LearnerForm, OfficeForm, UnitForm
-from departments.models import Department, Learner, Office, OfficeKind, Position, Unit
+from departments.models import (
+    Department,
+    Learner,
+    LearnerTransfer,
+    Office,
+    OfficeKind,
+    Position,
+    Unit,
+)
+from portal.admin_tables import YesNoColumn, yes_no_export
 
 
 def scoped_to(selector):
@@ -179,17 +191,18 @@ class LearnerViewSet(ScopedModelViewSet):
     form_class = LearnerForm
     list_display = [
         "staff_number",
-        Column("name", label=_("Name"), accessor="user.first_name"),
+        Column("name", label=pgettext_lazy("person", "Name"), accessor="user.first_name"),
         "office",
         Column("unit", label=_("Budget unit"), accessor="office.unit.name"),
         Column("department", label=_("Department"), accessor="office.unit.department.name"),
         "position",
-        BooleanColumn("is_active", label=_("Active")),
-        BooleanColumn("account_activated", label=_("Account activated"),
-                      accessor="account_activated"),
+        YesNoColumn("is_active", label=_("Active"), sort_key="is_active"),
+        YesNoColumn("account_activated", label=_("Account activated")),
     ]
     filterset_class = LearnerFilterSet
     search_fields = ["staff_number", "user__first_name"]
+    list_export = exports.LEARNER_EXPORT_FIELDS
+    export_headings = exports.LEARNER_EXPORT_HEADINGS
     inspect_view_fields = [
         "staff_number",
         "name",
@@ -212,6 +225,8 @@ def _password_reset_button(user, learner):
 
 
 class LearnerIndexView(LearnerViewSet.index_view_class):
+    custom_field_preprocess = yes_no_export("is_active", "account_activated")
+
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
         if button := _password_reset_button(self.request.user, instance):
@@ -230,6 +245,62 @@ class LearnerEditView(LearnerViewSet.edit_view_class):
 
 LearnerViewSet.index_view_class = LearnerIndexView
 LearnerViewSet.edit_view_class = LearnerEditView
+
+
+class TransferLogPolicy(ModelPermissionPolicy):
+    """The transfer log is read by bureau staff only and written by the services only: no one,
+    not even a superuser, adds, changes or deletes a record in the admin."""
+
+    def user_has_permission(self, user, action):
+        return action == "view" and selectors.user_is_bureau(user)
+
+    def user_has_any_permission(self, user, actions):
+        return "view" in actions and selectors.user_is_bureau(user)
+
+    def users_with_any_permission(self, actions):
+        from django.contrib.auth import get_user_model
+        from django.db.models import Q
+
+        from departments import roles
+
+        users = get_user_model().objects.filter(is_active=True)
+        if "view" not in actions:
+            return users.none()
+        return users.filter(Q(is_superuser=True) | Q(groups__name=roles.BUREAU_STAFF)).distinct()
+
+
+register_permission_policy(LearnerTransfer, TransferLogPolicy(LearnerTransfer))
+
+
+@scoped_to(selectors.learner_transfers_visible_to)
+class LearnerTransferViewSet(ModelViewSet):
+    """Read-only audit log of learners moved between departments (bureau staff only)."""
+
+    name = "org_learner_transfers"
+    url_prefix = "organisation/learner-transfers"
+    model = LearnerTransfer
+    icon = "history"
+    menu_label = _("Learner transfers")
+    copy_view_enabled = False
+    inspect_view_enabled = True
+    form_fields = []  # never shown: TransferLogPolicy refuses add and change
+    list_display = [
+        Column("staff_number", label=_("Staff number"), accessor="learner.staff_number"),
+        Column("name", label=pgettext_lazy("person", "Name"), accessor="learner.user.first_name"),
+        "from_department",
+        "to_department",
+        "from_office",
+        "to_office",
+        "moved_by",
+        "moved_at",
+        "via",
+    ]
+    list_filter = ["via", "to_department", "from_department"]
+    search_fields = ["learner__staff_number", "learner__user__first_name"]
+    inspect_view_fields = [
+        "learner", "from_department", "to_department", "from_office", "to_office",
+        "moved_by", "moved_at", "via",
+    ]
 
 
 class PermissionMenuItem(MenuItem):
@@ -304,6 +375,7 @@ class OrganisationViewSetGroup(ModelViewSetGroup):
         LearnerViewSet,
         RosterViewSet,
         InitialPasswordsViewSet,
+        LearnerTransferViewSet,
     )
 
 

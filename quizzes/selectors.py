@@ -4,12 +4,15 @@ progress, the wrong-answer book, previous papers and the marking queue."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from departments.selectors import departments_visible_to, user_is_bureau
-from quizzes import grading
+from quizzes import choice_tokens, grading
 from quizzes.models import (
     Attempt,
     AttemptQuestion,
@@ -17,9 +20,14 @@ from quizzes.models import (
     Choice,
     GradingMethod,
     Kind,
+    Mode,
     Question,
     Quiz,
 )
+
+PARTIAL_KINDS = frozenset({Kind.MULTIPLE, Kind.FILL, Kind.ESSAY})
+TRUE_LABEL = _("True")
+FALSE_LABEL = _("False")
 
 
 def questions_current() -> QuerySet[Question]:
@@ -35,6 +43,42 @@ def quizzes_available(*, user) -> QuerySet[Quiz]:
     if not user.has_perm("quizzes.change_quiz"):
         qs = qs.filter(is_draft=False)
     return qs.order_by("mode", "-created_at")
+
+
+@dataclass(frozen=True)
+class TrainingWindow:
+    """This year's training days as the home page announces them (either end may be open)."""
+
+    start: date | None
+    end: date | None
+
+
+def training_window() -> TrainingWindow | None:
+    """The training window announced on the live home page, or None when it names no dates."""
+    from portal.models import HomePage
+
+    home = HomePage.objects.live().only("training_window_start", "training_window_end").first()
+    if home is None or not (home.training_window_start or home.training_window_end):
+        return None
+    return TrainingWindow(home.training_window_start, home.training_window_end)
+
+
+def training_window_bounds(*, start: date | None, end: date | None
+                           ) -> tuple[datetime | None, datetime | None]:
+    """The announced training days as a quiz's opens/closes: from the first day's midnight to
+    the last day's 23:59:59 in the site's time zone, so both pages show the same dates (a
+    closing time of the next midnight would read as one day later)."""
+    opens = timezone.make_aware(datetime.combine(start, time.min)) if start else None
+    closes = timezone.make_aware(datetime.combine(end, time(23, 59, 59))) if end else None
+    return opens, closes
+
+
+def exams_outside_training_window(*, window: TrainingWindow) -> list[Quiz]:
+    """Published exams whose availability is not the announced training window (the home page
+    and the exam would tell learners different dates)."""
+    bounds = training_window_bounds(start=window.start, end=window.end)
+    return [quiz for quiz in Quiz.objects.filter(mode=Mode.EXAM, is_draft=False).order_by("title")
+            if (quiz.opens_at, quiz.closes_at) != bounds]
 
 
 def attempts_of(*, user) -> QuerySet[Attempt]:
@@ -82,6 +126,19 @@ class QuestionView:
     reveal_explanation: bool = False
     show_responses: bool = False
 
+    @property
+    def outcome(self) -> str:
+        """'pending', 'correct', 'partial' or 'wrong'. Partial exists only where the grading
+        gives part of the points (multiple choice, several blanks, a marked essay); a single
+        choice or true/false answer is right or wrong."""
+        if self.awarded is None and self.is_correct is None:
+            return "pending"
+        if self.is_correct:
+            return "correct"
+        if self.kind in PARTIAL_KINDS and self.awarded:
+            return "partial"
+        return "wrong"
+
 
 def display_choices(aq: AttemptQuestion) -> list[Choice]:
     """The version's choices in the order this attempt shows them (its stored shuffle)."""
@@ -99,7 +156,8 @@ def _correct_text(aq: AttemptQuestion) -> str:
             f"{chr(64 + i)}. {c.text}" for i, c in enumerate(display_choices(aq), start=1)
             if c.is_correct)
     if aq.kind == Kind.TRUE_FALSE:
-        return "✓" if version.answer_true else "✗"
+        # Words, not ✓/✗: a tick reads as "the statement is marked" rather than "it is true".
+        return str(TRUE_LABEL if version.answer_true else FALSE_LABEL)
     if aq.kind == Kind.FILL:
         return " | ".join(" / ".join(b) for b in version.blanks)
     return version.reference_answer
@@ -120,7 +178,11 @@ def question_views(*, rows: list[AttemptQuestion], responses: bool = False,
             segments=grading.stem_segments(version.text, len(version.blanks))
             if aq.kind == Kind.FILL else [],
             points=aq.points, figure=version.figure,
-            choices=[{"id": c.pk, "text": c.text, "letter": chr(64 + i),
+            # Pages get the option's per-attempt token, never its id (ids follow authoring
+            # order and so hint at the right option).
+            choices=[{"value": choice_tokens.choice_token(attempt_question_id=aq.pk,
+                                                          choice_id=c.pk),
+                      "text": c.text, "letter": chr(64 + i),
                       "selected": c.pk in ((aq.answer or {}).get("choices") or []),
                       **({"correct": c.is_correct} if reveal else {})}
                      for i, c in enumerate(display_choices(aq), start=1)],
@@ -355,3 +417,253 @@ def question_version_history(*, question: Question, attempts_per_version: int = 
             if len(bucket) < attempts_per_version:
                 bucket.append(aq.attempt)
     return [VersionHistoryRow(v, v.attempt_count, attempts.get(v.pk, [])) for v in versions]
+
+
+# ------------------------------------------------------------ authoring warnings
+
+
+def _rule_can_draw(rule, question: Question) -> bool:
+    """Whether a draw rule's bank, category (with sub-categories), kind and difficulty admit
+    the question (the same filters the paper draw applies)."""
+    path = question.category.path if question.category_id else None
+    return ((not rule.bank_id or rule.bank_id == question.bank_id)
+            and (not rule.category_id or (path is not None and (
+                path == rule.category.path or path.startswith(f"{rule.category.path}/"))))
+            and (not rule.kind or rule.kind == question.kind)
+            and (not rule.difficulty or rule.difficulty == question.difficulty))
+
+
+def quizzes_shuffling_question(*, question: Question) -> list[Quiz]:
+    """Quizzes that show this question with its options shuffled: as a fixed question or
+    through a draw rule that can pick it (two queries)."""
+    from quizzes.models import DrawRule
+
+    quizzes = {quiz.pk: quiz for quiz in Quiz.objects.filter(
+        shuffle_choices=True, quiz_questions__question=question)}
+    for rule in DrawRule.objects.filter(quiz__shuffle_choices=True).select_related(
+            "quiz", "category"):
+        if rule.quiz_id not in quizzes and _rule_can_draw(rule, question):
+            quizzes[rule.quiz_id] = rule.quiz
+    return sorted(quizzes.values(), key=lambda quiz: quiz.title)
+
+
+def quiz_questions_naming_option_letters(*, quiz: Quiz) -> list[Question]:
+    """The choice questions a shuffling quiz can show whose explanations name option letters
+    (fixed questions and every question its draw rules can pick); [] if it keeps the order."""
+    from quizzes.authoring import explanation_option_letters
+
+    if not quiz.shuffle_choices:
+        return []
+    candidates = Q(quiz_links__quiz=quiz)
+    for rule in quiz.draw_rules.select_related("category"):
+        rule_q = Q()
+        if rule.bank_id:
+            rule_q &= Q(bank_id=rule.bank_id)
+        if rule.category_id:
+            path = rule.category.path
+            rule_q &= Q(category__path=path) | Q(category__path__startswith=f"{path}/")
+        if rule.kind:
+            rule_q &= Q(kind=rule.kind)
+        if rule.difficulty:
+            rule_q &= Q(difficulty=rule.difficulty)
+        if not rule_q:  # a rule without filters draws from every question
+            candidates = Q(pk__isnull=False)
+            break
+        candidates |= rule_q
+    questions = (Question.objects.filter(candidates, is_active=True,
+                                         kind__in=[Kind.SINGLE, Kind.MULTIPLE],
+                                         current_version__isnull=False)
+                 .distinct().select_related("current_version")
+                 .annotate(choice_count=Count("current_version__choices", distinct=True))
+                 .order_by("pk"))
+    return [question for question in questions if explanation_option_letters(
+        explanation=question.current_version.explanation,
+        choice_count=question.choice_count)]
+
+
+# ------------------------------------------------------------ results report (admin)
+
+
+def user_can_see_quiz_results(user) -> bool:
+    """Who opens the results report: bureau staff and superusers, department admins (their
+    own people), editors and reviewers (every learner: they mend and mark the questions)."""
+    from departments import roles
+    from departments.selectors import user_is_department_admin
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return (user_is_bureau(user) or user_is_department_admin(user)
+            or user.has_perm("quizzes.change_quiz")
+            or user.groups.filter(name=roles.REVIEWER).exists())
+
+
+def quiz_results_learners(*, user):
+    """The learners whose attempts the report counts, or None for every learner. Department
+    admins are scoped through `learners_visible_to` even if they also hold an editor's
+    permissions (the narrower scope wins); others who may open the report see everyone."""
+    from departments.selectors import learners_visible_to, user_is_department_admin
+
+    if not user_can_see_quiz_results(user):
+        return Attempt.objects.none().values("user_id")
+    if user_is_bureau(user) or not user_is_department_admin(user):
+        return None
+    return learners_visible_to(user).values("user_id")
+
+
+def quiz_results_attempts(*, user, quiz: Quiz, selection: str = "all",
+                          department_id: int | None = None) -> QuerySet[Attempt]:
+    """Graded attempts of learners (accounts with a roster record: staff trial runs are left
+    out) in the user's scope, optionally of one department; `first` keeps each learner's
+    first graded attempt."""
+    from django.db.models import OuterRef, Subquery
+
+    from quizzes import statistics
+
+    if selection not in statistics.ATTEMPT_SELECTIONS:
+        selection = statistics.ALL_GRADED
+    qs = Attempt.objects.filter(quiz=quiz, status=AttemptStatus.GRADED,
+                                user__learner__isnull=False)
+    learners = quiz_results_learners(user=user)
+    if learners is not None:
+        qs = qs.filter(user_id__in=learners)
+    if department_id:
+        qs = qs.filter(user__learner__office__unit__department_id=department_id)
+    if selection == statistics.FIRST_GRADED:
+        first = (Attempt.objects.filter(quiz=quiz, status=AttemptStatus.GRADED,
+                                        user=OuterRef("user"))
+                 .order_by("number").values("number")[:1])
+        qs = qs.filter(number=Subquery(first))
+    return qs
+
+
+@dataclass
+class QuizStatisticsRows:
+    """What `quizzes.statistics.quiz_statistics` needs, read from the database."""
+
+    attempts: list
+    responses: list
+    items: list
+
+
+def quiz_statistics_rows(*, user, quiz: Quiz, selection: str = "all",
+                         department_id: int | None = None) -> QuizStatisticsRows:
+    """The graded attempts in scope, their question rows and the questions with their options,
+    in four queries whatever the number of learners or questions (the attempts are read as a
+    subquery, never as a list of ids)."""
+    from quizzes import statistics
+    from quizzes.models import QuestionVersion, _answer_given
+
+    attempts_qs = quiz_results_attempts(user=user, quiz=quiz, selection=selection,
+                                        department_id=department_id)
+    attempts = [statistics.AttemptRow(
+        attempt_id=pk, learner_id=user_id, number=number, submitted_at=submitted_at,
+        percent=float(percent or 0), passed=bool(passed))
+        for pk, user_id, number, submitted_at, percent, passed in attempts_qs.values_list(
+            "pk", "user_id", "number", "submitted_at", "percent", "passed")]
+    rows = AttemptQuestion.objects.filter(attempt__in=attempts_qs.values("pk")).values_list(
+        "attempt_id", "version_id", "version__question_id", "kind", "awarded", "points",
+        "answer", "order")
+    responses = []
+    first_position: dict[int, tuple[int, int]] = {}
+    version_ids: set[int] = set()
+    for attempt_id, version_id, question_id, kind, awarded, points, answer, order in rows:
+        version_ids.add(version_id)
+        first_position[question_id] = min(first_position.get(question_id, (order, question_id)),
+                                          (order, question_id))
+        chosen: frozenset[str] = frozenset()
+        if isinstance(answer, dict) and kind in (Kind.SINGLE, Kind.MULTIPLE):
+            chosen = frozenset(f"v{version_id}:{choice_id}"
+                               for choice_id in answer.get("choices") or [])
+        elif isinstance(answer, dict) and kind == Kind.TRUE_FALSE and isinstance(
+                answer.get("value"), bool):
+            chosen = frozenset({f"v{version_id}:{str(answer['value']).lower()}"})
+        responses.append(statistics.ResponseRow(
+            attempt_id=attempt_id, item_id=question_id, mark=float(awarded or 0),
+            max_mark=float(points), answered=_answer_given(answer), chosen=chosen))
+    versions = list(QuestionVersion.objects.filter(pk__in=version_ids)
+                    .select_related("question__current_version")
+                    .prefetch_related(Prefetch("choices", queryset=Choice.objects.order_by(
+                        "order"))).order_by("question_id", "number"))
+    by_question: dict[int, list] = {}
+    for version in versions:
+        by_question.setdefault(version.question_id, []).append(version)
+    items = []
+    for question_id in sorted(first_position, key=first_position.__getitem__):
+        shown = by_question.get(question_id, [])
+        if not shown:
+            continue
+        question = shown[0].question
+        several = len(shown) > 1
+        options = []
+        for version in shown:
+            prefix = f"v{version.number} " if several else ""
+            if question.kind in (Kind.SINGLE, Kind.MULTIPLE):
+                options += [statistics.OptionInfo(
+                    f"v{version.pk}:{choice.pk}", f"{prefix}{chr(65 + index)}. {choice.text}",
+                    choice.is_correct) for index, choice in enumerate(version.choices.all())]
+            elif question.kind == Kind.TRUE_FALSE:
+                options += [
+                    statistics.OptionInfo(f"v{version.pk}:true", f"{prefix}{TRUE_LABEL}",
+                                          version.answer_true is True),
+                    statistics.OptionInfo(f"v{version.pk}:false", f"{prefix}{FALSE_LABEL}",
+                                          version.answer_true is False)]
+        current = question.current_version or shown[-1]
+        items.append(statistics.ItemInfo(item_id=question_id, text=current.text,
+                                         kind=question.kind, options=tuple(options)))
+    return QuizStatisticsRows(attempts=attempts, responses=responses, items=items)
+
+
+def quizzes_with_results(*, user) -> QuerySet[Quiz]:
+    """Quizzes with the number of graded attempts and learners in the user's scope (one
+    query), for the results index."""
+    learners = quiz_results_learners(user=user)
+    graded = Q(attempts__status=AttemptStatus.GRADED, attempts__user__learner__isnull=False)
+    if learners is not None:
+        graded &= Q(attempts__user_id__in=learners)
+    return (Quiz.objects.annotate(graded_attempts=Count("attempts", filter=graded),
+                                  participants=Count("attempts__user", filter=graded,
+                                                     distinct=True))
+            .order_by("-created_at", "-pk"))
+
+
+def user_marks_everyone(user) -> bool:
+    """Superusers, bureau staff and reviewers mark every learner's attempts (as in
+    `attempts_markable_by`); department admins with the permission only their own."""
+    from departments import roles
+
+    return user_can_mark(user) and (user.is_superuser or user_is_bureau(user) or user.groups.filter(
+        name=roles.REVIEWER).exists())
+
+
+def learners_markable_by(*, user):
+    """Learners the marking queue's picker offers: everyone for those who mark every attempt,
+    `learners_visible_to` for department admins (the same scope as `attempts_markable_by`)."""
+    from departments.models import Learner
+    from departments.selectors import learners_visible_to
+
+    if not user_can_mark(user):
+        return Learner.objects.none()
+    if user_marks_everyone(user):
+        return Learner.objects.select_related("user", "office__unit__department")
+    return learners_visible_to(user)
+
+
+def attempts_of_learners_matching(*, attempts: QuerySet[Attempt], text: str
+                                  ) -> QuerySet[Attempt]:
+    """Narrow attempts to learners whose name or 工号 contains the text (the picker's typed
+    text when no learner was chosen from its list)."""
+    from departments.selectors import learner_match_q
+
+    match = learner_match_q(text=text, prefix="user__learner__")
+    return attempts if match is None else attempts.filter(match)
+
+
+def marking_departments(*, user):
+    """Departments the marking queue can be narrowed to: those of the learners it shows."""
+    from departments.models import Department
+
+    if not user_can_mark(user):
+        return Department.objects.none()
+    if user_marks_everyone(user):
+        return Department.objects.only("pk", "code", "name").order_by("sort_order", "code")
+    return departments_visible_to(user).only("pk", "code", "name").order_by("sort_order", "code")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import random
 from collections import Counter
@@ -15,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from quizzes import grading, types
+from portal.cleaning import text_clean
+from quizzes import choice_tokens, grading, types
 from quizzes.models import (
     MAX_POINTS,
     Attempt,
@@ -40,6 +42,9 @@ logger = logging.getLogger(__name__)
 # Error messages (tests assert these constants).
 QUIZ_DRAFT = gettext_lazy("This quiz is a draft and cannot be taken yet.")
 QUIZ_NOT_OPEN = gettext_lazy("This quiz is not open at the moment.")
+QUIZ_NOT_YET_OPEN = gettext_lazy(
+    "This quiz opens at %(opens)s and cannot be started before then.")
+QUIZ_CLOSED = gettext_lazy("This quiz closed at %(closes)s and can no longer be started.")
 QUIZ_NO_ATTEMPTS_LEFT = gettext_lazy("You have used all your attempts at this quiz.")
 QUIZ_NOT_ENOUGH_QUESTIONS = gettext_lazy(
     "The quiz cannot be assembled: not enough questions match its rules.")
@@ -49,6 +54,9 @@ ATTEMPT_EXPIRED = gettext_lazy(
     "deadline.")
 ANSWER_UNKNOWN_QUESTION = gettext_lazy("This question is not part of your attempt.")
 ANSWER_INVALID = gettext_lazy("The answer is not valid for this question.")
+ANSWER_UNKNOWN_OPTION = gettext_lazy(
+    "This option is not one of this question's options in your attempt; reload the page and "
+    "answer again.")
 ANSWER_TOO_LONG = gettext_lazy("The answer is too long.")
 ANSWER_LOCKED = gettext_lazy("This answer has been checked and can no longer be changed.")
 MARK_NOT_ESSAY = gettext_lazy("Only essay answers are marked by hand.")
@@ -551,6 +559,35 @@ def _choice_orders(*, quiz: Quiz, questions: list[Question], rng: random.Random
     return orders
 
 
+def local_minute(value) -> str:
+    """A moment as the learner's wall clock shows it (the site's time zone), to the minute."""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def quiz_unavailable_reason(*, quiz: Quiz, now=None) -> str:
+    """Why the quiz cannot be started now, naming its opening or closing time; '' while open."""
+    now = now or timezone.now()
+    if quiz.opens_at and now < quiz.opens_at:
+        return str(QUIZ_NOT_YET_OPEN) % {"opens": local_minute(quiz.opens_at)}
+    if quiz.closes_at and now >= quiz.closes_at:
+        return str(QUIZ_CLOSED) % {"closes": local_minute(quiz.closes_at)}
+    return ""
+
+
+def quiz_window_follow_training(*, quiz: Quiz, start: dt.date | None, end: dt.date | None
+                                ) -> bool:
+    """Give the quiz the announced training window as its availability; True if it changed."""
+    from quizzes.selectors import training_window_bounds
+
+    opens, closes = training_window_bounds(start=start, end=end)
+    if (quiz.opens_at, quiz.closes_at) == (opens, closes):
+        return False
+    quiz.opens_at, quiz.closes_at = opens, closes
+    quiz.full_clean()
+    quiz.save(update_fields=["opens_at", "closes_at", "updated_at"])
+    return True
+
+
 def quiz_can_open(*, quiz: Quiz, user) -> bool:
     """Editors may open drafts; everybody else only published quizzes."""
     return not quiz.is_draft or user.has_perm("quizzes.change_quiz")
@@ -571,7 +608,7 @@ def attempt_start(*, quiz: Quiz, user, now=None, rng: random.Random | None = Non
     if not quiz_can_open(quiz=quiz, user=user):
         raise ValidationError(QUIZ_DRAFT)
     if not quiz.is_open(now):
-        raise ValidationError(QUIZ_NOT_OPEN)
+        raise ValidationError(quiz_unavailable_reason(quiz=quiz, now=now))
     done = Attempt.objects.filter(quiz=quiz, user=user).count()
     if quiz.max_attempts and not quiz.is_practice and done >= quiz.max_attempts:
         raise ValidationError(QUIZ_NO_ATTEMPTS_LEFT)
@@ -606,19 +643,20 @@ def attempt_start(*, quiz: Quiz, user, now=None, rng: random.Random | None = Non
     return attempt
 
 
-def _clean_answer(*, aq: AttemptQuestion, raw, choice_ids: list[int]) -> dict | None:
-    """Validate a submitted answer against the question it claims to answer."""
+def _clean_answer(*, aq: AttemptQuestion, raw, option_tokens: dict[str, int]) -> dict | None:
+    """Validate a submitted answer against the question it claims to answer; options arrive as
+    this attempt question's tokens and are stored as choice ids."""
     if raw is None:
         return None
     kind = aq.kind
     if kind in (Kind.SINGLE, Kind.MULTIPLE):
         values = raw if isinstance(raw, list) else [raw]
         values = [v for v in values if v not in ("", None)]
-        try:
-            ids = sorted({int(v) for v in values})
-        except (TypeError, ValueError):
-            raise ValidationError(ANSWER_INVALID) from None
-        if any(i not in choice_ids for i in ids) or (kind == Kind.SINGLE and len(ids) > 1):
+        # A raw choice id, or a token of another question or attempt, matches nothing here.
+        if not all(isinstance(v, str) and v in option_tokens for v in values):
+            raise ValidationError(ANSWER_UNKNOWN_OPTION)
+        ids = sorted({option_tokens[v] for v in values})
+        if kind == Kind.SINGLE and len(ids) > 1:
             raise ValidationError(ANSWER_INVALID)
         return {"choices": ids} if ids else None
     if kind == Kind.TRUE_FALSE:
@@ -634,6 +672,8 @@ def _clean_answer(*, aq: AttemptQuestion, raw, choice_ids: list[int]) -> dict | 
             raise ValidationError(ANSWER_INVALID)
         if any(len(v) > MAX_BLANK_TEXT for v in values):
             raise ValidationError(ANSWER_TOO_LONG)
+        for value in values:
+            text_clean(value=value)  # NUL and other control characters: PostgreSQL refuses them
         return {"blanks": values} if any(v.strip() for v in values) else None
     if kind == Kind.ESSAY:
         value = raw[0] if isinstance(raw, list) and raw else raw
@@ -641,6 +681,7 @@ def _clean_answer(*, aq: AttemptQuestion, raw, choice_ids: list[int]) -> dict | 
             raise ValidationError(ANSWER_INVALID)
         if len(value) > MAX_ANSWER_TEXT:
             raise ValidationError(ANSWER_TOO_LONG)
+        text_clean(value=value)
         return {"text": value} if value.strip() else None
     raise ValidationError(ANSWER_INVALID)
 
@@ -670,8 +711,8 @@ def _attempt_question_pk(value) -> int:
 
 def attempt_answer_save(*, attempt: Attempt, attempt_question_id, raw, now=None
                         ) -> AttemptQuestion:
-    """Autosave one answer of an open attempt (a conditional UPDATE, so an answer that races
-    the deadline or a submission is not written)."""
+    """Autosave one answer of an open attempt, options given as its choice tokens (a conditional
+    UPDATE, so an answer that races the deadline or a submission is not written)."""
     now = now or timezone.now()
     _attempt_check_open(attempt, now)
     aq_id = _attempt_question_pk(attempt_question_id)
@@ -681,11 +722,13 @@ def attempt_answer_save(*, attempt: Attempt, attempt_question_id, raw, now=None
         raise ValidationError(ANSWER_UNKNOWN_QUESTION)
     if aq.checked:
         raise ValidationError(ANSWER_LOCKED)
-    choice_ids = []
+    tokens = {}
     if aq.kind in (Kind.SINGLE, Kind.MULTIPLE):
-        choice_ids = list(Choice.objects.filter(version_id=aq.version_id).values_list(
-            "pk", flat=True))
-    answer = _clean_answer(aq=aq, raw=raw, choice_ids=choice_ids)
+        tokens = choice_tokens.choice_tokens(
+            attempt_question_id=aq.pk,
+            choice_ids=Choice.objects.filter(version_id=aq.version_id).values_list(
+                "pk", flat=True))
+    answer = _clean_answer(aq=aq, raw=raw, option_tokens=tokens)
     open_attempt = Q(attempt__status=AttemptStatus.IN_PROGRESS) & (
         Q(attempt__deadline__isnull=True) | Q(attempt__deadline__gt=now))
     updated = AttemptQuestion.objects.filter(open_attempt, pk=aq.pk, checked=False).update(

@@ -6,27 +6,39 @@ import math
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from casebook.exercises.grading import ExerciseInputError, Graded
 from casebook.exercises.signals import submission_scored
 from casebook.models import Exercise, ExerciseSubmission, SubmissionReview
+from portal.cleaning import data_clean
 
-ERR_NO_ATTEMPTS_LEFT = "You have used all {limit} attempts of this exercise."
-ERR_NOT_PUBLISHED = "This exercise is not open."
-ERR_REASON_REQUIRED = "Give a reason for changing the score."
-ERR_COMMENT_REQUIRED = "Write a comment or change the score."
-ERR_OVERRIDE_RANGE = "The score must be a number from 0 to 100."
-ERR_NOT_REVIEWER = "Only reviewers may change scores."
-ERR_CONCURRENT = "Another submission was saved at the same moment; submit again."
+ERR_NO_ATTEMPTS_LEFT = gettext_noop("You have used all {limit} attempts of this exercise.")
+ERR_NOT_PUBLISHED = gettext_noop("This exercise is not open.")
+ERR_REASON_REQUIRED = gettext_noop("Give a reason for changing the score.")
+ERR_COMMENT_REQUIRED = gettext_noop("Write a comment or change the score.")
+ERR_OVERRIDE_RANGE = gettext_noop("The score must be a number from 0 to 100.")
+ERR_NOT_REVIEWER = gettext_noop("Only reviewers may change scores.")
+ERR_CONCURRENT = gettext_noop("Another submission was saved at the same moment; submit again.")
 MAX_COMMENT = 4000
 
 
 def _send_scored(submission: ExerciseSubmission) -> None:
     transaction.on_commit(lambda: submission_scored.send(sender=ExerciseSubmission,
                                                          submission=submission))
+
+
+def _storable_check(value) -> None:
+    """Refuse NUL and other control characters anywhere in `value`: PostgreSQL cannot store
+    them (text or jsonb), and the web guard does not cover commands or other callers."""
+    try:
+        data_clean(value=value)
+    except ValidationError as exc:
+        raise ExerciseInputError(exc.messages) from exc
 
 
 def attempts_used(*, exercise: Exercise, user) -> int:
@@ -39,6 +51,7 @@ def submission_create(*, exercise: Exercise, user, input_data: dict, graded: Gra
     """Store a graded attempt with the next attempt number; refuse beyond the attempt limit."""
     if not exercise.published:
         raise ExerciseInputError([_(ERR_NOT_PUBLISHED)])
+    _storable_check(input_data)
     with transaction.atomic():
         # Lock the learner's user row: two concurrent submits cannot both take the last
         # attempt or the same attempt number.
@@ -77,6 +90,7 @@ def submission_review(*, submission: ExerciseSubmission, reviewer, comment: str 
     if not reviewer.has_perm("casebook.review_submission"):
         raise ExerciseInputError([_(ERR_NOT_REVIEWER)])
     comment = (comment or "").strip()[:MAX_COMMENT]
+    _storable_check(comment)
     score = None if new_score in (None, "") else _score(new_score)
     if score is not None and not comment:
         raise ExerciseInputError([_(ERR_REASON_REQUIRED)])

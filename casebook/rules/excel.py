@@ -19,6 +19,7 @@ import datetime as dt
 import io
 
 from casebook.rules.i18n import gettext as _
+from casebook.rules.i18n import gettext_noop
 from casebook.rules.table import MAX_ROWS, MAX_TEXT, GoalTable, TableError
 
 SHEET_TITLE = "绩效目标申报表"
@@ -40,9 +41,9 @@ HEADER_ROW = 9
 MAX_SCAN_ROWS = 40
 MAX_COLUMNS = 30
 
-ERR_NOT_WORKBOOK = "The file is not a readable Excel workbook (.xlsx)."
-ERR_NO_HEADER = "The workbook has no indicator header row starting with 一级指标."
-ERR_COLUMNS = "The indicator header row must read: {columns}."
+ERR_NOT_WORKBOOK = gettext_noop("The file is not a readable Excel workbook (.xlsx).")
+ERR_NO_HEADER = gettext_noop("The workbook has no indicator header row starting with 一级指标.")
+ERR_COLUMNS = gettext_noop("The indicator header row must read: {columns}.")
 
 
 def cell_safe(value):
@@ -115,25 +116,18 @@ def _cell(value):
 
 def goal_table_from_xlsx(data: bytes) -> GoalTable:
     """Read the template into a validated GoalTable; TableError on any problem."""
-    import openpyxl
+    from portal.uploads import UploadError, XlsxUnreadable, xlsx_rows
 
+    header: dict[str, object] = {}
+    labels = {label: key for key, label in HEADER_LABELS.items()}
+    rows: list[dict] = []
+    header_seen = False
+    # Streamed with portal.uploads' limits (zip sizes checked first, blank padding not read to
+    # its end); one row past MAX_ROWS is kept so GoalTable.from_dict names the row limit.
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for corrupt or foreign files
-        raise TableError([_(ERR_NOT_WORKBOOK)]) from exc
-    try:
-        if not workbook.worksheets:
-            raise TableError([_(ERR_NOT_WORKBOOK)])
-        sheet = workbook.worksheets[0]
-        header: dict[str, object] = {}
-        labels = {label: key for key, label in HEADER_LABELS.items()}
-        rows: list[dict] = []
-        header_seen = False
-        for number, values in enumerate(
-                sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1):
-            if number > MAX_SCAN_ROWS + 2 * MAX_ROWS:
-                break  # a sheet padded with blank rows: stop reading
-            values = [_cell(v) for v in values]
+        for number, raw in xlsx_rows(data, max_rows=MAX_SCAN_ROWS + MAX_ROWS + 2,
+                                     max_columns=MAX_COLUMNS):
+            values = [_cell(v) for v in raw]
             first = values[0] if values else None
             if not header_seen:
                 if first == COLUMNS[0]:
@@ -152,10 +146,12 @@ def goal_table_from_xlsx(data: bytes) -> GoalTable:
             rows.append(dict(zip(FIELDS, cells, strict=True)))
             if len(rows) > MAX_ROWS:
                 break  # GoalTable.from_dict refuses it with the row limit message
-        if not header_seen:
-            raise TableError([_(ERR_NO_HEADER)])
-    finally:
-        workbook.close()
+    except XlsxUnreadable as exc:
+        raise TableError([_(ERR_NOT_WORKBOOK)]) from exc
+    except UploadError as exc:
+        raise TableError([exc.message]) from exc
+    if not header_seen:
+        raise TableError([_(ERR_NO_HEADER)])
     for key in ("project", "overall_goal", "annual_goal"):
         if header.get(key) is not None and not isinstance(header[key], str):
             header[key] = str(header[key])

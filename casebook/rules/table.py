@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from casebook.rules.i18n import gettext as _
+from casebook.rules.i18n import gettext_noop
 
 FRAMEWORKS = ("2021", "2020")
 OPERATORS = (">=", "<=", "=", ">", "<", "qualitative")
@@ -44,21 +45,25 @@ OP_ALIASES = {
 }
 
 # Error messages (English msgids, translated by the project catalogue).
-ERR_NOT_OBJECT = "The goal table must be a JSON object."
-ERR_NO_INDICATORS = "The goal table has no \"indicators\" list."
-ERR_TOO_MANY_ROWS = "The goal table has {count} indicator rows; at most {limit} are accepted."
-ERR_ROW_NOT_OBJECT = "Row {row}: each indicator must be an object."
-ERR_FRAMEWORK = "Unknown framework {value!r}: use \"2021\" or \"2020\"."
-ERR_FIELD_TYPE = "Field \"{field}\" has the wrong type."
-ERR_ROW_FIELD_TYPE = "Row {row}: field \"{field}\" has the wrong type."
-ERR_TEXT_TOO_LONG = "Field \"{field}\" is longer than {limit} characters."
-ERR_ROW_TEXT_TOO_LONG = "Row {row}: field \"{field}\" is longer than {limit} characters."
-ERR_NUMBER = "Field \"{field}\" is not a usable number (empty, NaN, infinite or absurdly large)."
-ERR_ROW_NUMBER = (
+ERR_NOT_OBJECT = gettext_noop("The goal table must be a JSON object.")
+ERR_NO_INDICATORS = gettext_noop("The goal table has no \"indicators\" list.")
+ERR_TOO_MANY_ROWS = gettext_noop(
+    "The goal table has {count} indicator rows; at most {limit} are accepted.")
+ERR_ROW_NOT_OBJECT = gettext_noop("Row {row}: each indicator must be an object.")
+ERR_FRAMEWORK = gettext_noop("Unknown framework {value!r}: use \"2021\" or \"2020\".")
+ERR_FIELD_TYPE = gettext_noop("Field \"{field}\" has the wrong type.")
+ERR_ROW_FIELD_TYPE = gettext_noop("Row {row}: field \"{field}\" has the wrong type.")
+ERR_TEXT_TOO_LONG = gettext_noop("Field \"{field}\" is longer than {limit} characters.")
+ERR_ROW_TEXT_TOO_LONG = gettext_noop(
+    "Row {row}: field \"{field}\" is longer than {limit} characters.")
+ERR_NUMBER = gettext_noop(
+    "Field \"{field}\" is not a usable number (empty, NaN, infinite or absurdly large).")
+ERR_ROW_NUMBER = gettext_noop(
     "Row {row}: field \"{field}\" is not a usable number (NaN, infinite or absurdly large).")
-ERR_ROW_OP = "Row {row}: unknown operator {value!r}; use >= <= = > < or qualitative (定性)."
-ERR_YEAR = "Field \"year\" must be a year between 1990 and 2100."
-ERR_TOO_MANY_ERRORS = "More errors were found; only the first {limit} are listed."
+ERR_ROW_OP = gettext_noop(
+    "Row {row}: unknown operator {value!r}; use >= <= = > < or qualitative (定性).")
+ERR_YEAR = gettext_noop("Field \"year\" must be a year between 1990 and 2100.")
+ERR_TOO_MANY_ERRORS = gettext_noop("More errors were found; only the first {limit} are listed.")
 
 
 class TableError(ValueError):

@@ -173,14 +173,17 @@ def test_autocomplete_rejects_oversized_queries(learner_client, library):
     response = learner_client.get(AUTOCOMPLETE, {"q": "满" * 51})
     assert response.status_code == 400
     assert response.json()["error"]
-    response = learner_client.get(AUTOCOMPLETE, {"q": "满", "level1": "\x00"})
-    assert response.status_code == 200
+    # A NUL is refused before any view (portal.middleware.RequestTextGuardMiddleware), in JSON
+    # for the editor's script.
+    response = learner_client.get(AUTOCOMPLETE, {"q": "满", "level1": "\x00"},
+                                  HTTP_ACCEPT="application/json")
+    assert response.status_code == 400 and response.json()["error"]
     response = learner_client.get(AUTOCOMPLETE, {"q": "满", "level2": "长" * 10_000})
     assert response.status_code == 200 and response.json()["results"] == []
 
 
 @pytest.mark.parametrize("query", ["%", "_", "<script>alert(1)</script>", "'; DROP TABLE x; --",
-                                   "\\", "满\x00度"])
+                                   "\\"])
 def test_autocomplete_hostile_queries(learner_client, library, query):
     response = learner_client.get(AUTOCOMPLETE, {"q": query})
     assert response.status_code == 200

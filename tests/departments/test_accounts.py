@@ -86,12 +86,14 @@ def test_reset_one_learner_password_is_scoped(dept_admin_client, learner_a, lear
     assert learner_a.must_change_password and learner_a.user.check_password(password)
 
 
-def test_initial_password_hasher_is_used_when_configured(settings, learner_a):
+def test_initial_password_hasher_is_used_when_configured(settings, learner_a, bureau_user):
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "departments.hashers.InitialPasswordHasher",
     ]
-    [issued] = initial_passwords_issue(learners=[Learner.objects.get(pk=learner_a.pk)])
+    [issued] = initial_passwords_issue(
+        learners=[Learner.objects.get(pk=learner_a.pk)], user=bureau_user
+    )
     user = User.objects.get(pk=learner_a.user_id)
     assert user.password.startswith("pbkdf2_sha256_initial$")
     assert user.check_password(issued.password)

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from departments import tasks
 from departments.models import Learner, RosterImportJob
+from departments.roster import roster_parse, roster_rows_dump
 from departments.services import roster_jobs_cleanup
 
 from .conftest import make_csv, make_xlsx, roster_rows
@@ -140,7 +141,8 @@ def test_redelivered_task_is_a_no_op(bureau_user):
         status=RosterImportJob.Status.PENDING,
         rows_total=2,
     )
-    job.file.save("r.xlsx", ContentFile(make_xlsx(roster_rows(2))))
+    rows = roster_parse(data=make_xlsx(roster_rows(2)), filename="r.xlsx").rows
+    job.file.save("r.rows.json", ContentFile(roster_rows_dump(rows)))
     tasks.roster_import_job_run(job.pk)
     Learner.objects.all().delete()
     tasks.roster_import_job_run(job.pk)  # redelivered: already claimed, does nothing

@@ -47,7 +47,7 @@ def test_large_roster_import_runs_in_the_worker_and_reports_progress(
     assert Learner.objects.count() == 0  # the preview wrote nothing
 
     with celery_publishing_to(celery_worker_process["broker_url"]):
-        job = services.roster_job_confirm(job=job)
+        job = services.roster_job_confirm(job=job, user=admin)
     # Queued for the worker, not run in this process.
     assert job.status in {RosterImportJob.Status.PENDING, RosterImportJob.Status.RUNNING,
                           RosterImportJob.Status.SUCCEEDED}

@@ -220,7 +220,8 @@ def test_policy_index_filters_by_level_stage_status_and_year(client, policy_inde
 
 
 @pytest.mark.parametrize("query", [
-    "level=nonsense", "year=abc", "year=1999", "stage=%00", "status=<script>", "page=999",
+    # A NUL (stage=%00) is refused before any view: tests/portal/test_hostile_input.py.
+    "level=nonsense", "year=abc", "year=1999", "status=<script>", "page=999",
     "page=-1", "year=99999999999999999999", "level=central&level=city",
 ])
 def test_policy_index_ignores_bad_filter_values(client, make_policy, query):

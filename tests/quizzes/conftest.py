@@ -1,5 +1,6 @@
 """Fixtures for the quiz tests: a bank with one question of each kind, quizzes, learners."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -7,7 +8,8 @@ from django.contrib.auth.models import Group
 
 from departments import roles
 from departments.services import roles_ensure
-from quizzes import services, types
+from quizzes import choice_tokens, services, types
+from quizzes.models import Choice
 from quizzes.types import ChoiceData, QuestionData
 from tests.departments.factories import LearnerFactory, UserFactory
 
@@ -119,13 +121,28 @@ def rows_by_kind(attempt):
     return {aq.kind: aq for aq in attempt.attempt_questions.select_related("version")}
 
 
+def token(aq, choice) -> str:
+    """The value the take page posts for this option of this attempt question."""
+    return choice_tokens.choice_token(attempt_question_id=aq.pk, choice_id=choice.pk)
+
+
+def posted_choice_ids(html: str, aq) -> list[int]:
+    """The options of one attempt question as the page offers them (in display order),
+    mapped back from their posted values to choice ids."""
+    values = re.findall(rf'name="q{aq.pk}" value="([^"]*)"', html)
+    tokens = choice_tokens.choice_tokens(
+        attempt_question_id=aq.pk,
+        choice_ids=Choice.objects.filter(version_id=aq.version_id).values_list("pk", flat=True))
+    return [tokens[value] for value in values]
+
+
 def correct_answers(attempt) -> dict:
     """The right raw answer for each row of the attempt (what a perfect learner submits)."""
     answers = {}
     for aq in attempt.attempt_questions.select_related("version").prefetch_related(
             "version__choices"):
         if aq.kind in (types.SINGLE, types.MULTIPLE):
-            answers[aq.pk] = [str(c.pk) for c in aq.version.choices.all() if c.is_correct]
+            answers[aq.pk] = [token(aq, c) for c in aq.version.choices.all() if c.is_correct]
         elif aq.kind == types.TRUE_FALSE:
             answers[aq.pk] = ["true" if aq.version.answer_true else "false"]
         elif aq.kind == types.FILL:

@@ -13,7 +13,7 @@ from quizzes import selectors, services, tasks, types
 from quizzes.models import Attempt, AttemptQuestion, AttemptStatus, Category
 from quizzes.signals import attempt_graded
 
-from .conftest import answer_all, correct_answers, make_quiz, rows_by_kind, single
+from .conftest import answer_all, correct_answers, make_quiz, rows_by_kind, single, token
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +90,7 @@ def test_availability_window(questions, user):
                      closes_at=now + timedelta(hours=2))
     with pytest.raises(ValidationError) as error:
         services.attempt_start(quiz=quiz, user=user)
-    assert error.value.messages == [str(services.QUIZ_NOT_OPEN)]
+    assert error.value.messages == [services.quiz_unavailable_reason(quiz=quiz, now=now)]
     attempt = services.attempt_start(quiz=quiz, user=user, now=now + timedelta(minutes=70))
     assert attempt.deadline == quiz.closes_at  # an exam ends when the window closes
 
@@ -144,7 +144,7 @@ def test_partial_scoring_policy_per_quiz(questions, user):
     quiz = make_quiz([questions["multiple"]], multiple_scoring="partial")
     attempt = services.attempt_start(quiz=quiz, user=user)
     aq = attempt.attempt_questions.get()
-    right = list(aq.version.choices.filter(is_correct=True).values_list("pk", flat=True))
+    right = [token(aq, c) for c in aq.version.choices.filter(is_correct=True)]
     services.attempt_answer_save(attempt=attempt, attempt_question_id=aq.pk, raw=right[:2])
     attempt = services.attempt_submit(attempt=attempt)
     assert attempt.score == Decimal("2.67")  # 2 of 3 right options of 4 points
@@ -171,16 +171,19 @@ def test_autosave_rejects_tampering_and_writes_nothing(quiz, user, other_user, a
         (foreign.pk, ["1"], services.ANSWER_UNKNOWN_QUESTION),
         ("abc", ["1"], services.ANSWER_UNKNOWN_QUESTION),
         (999999, ["1"], services.ANSWER_UNKNOWN_QUESTION),
-        (rows["single"].pk, ["999999"], services.ANSWER_INVALID),
-        (rows["single"].pk, ["x"], services.ANSWER_INVALID),
+        (rows["single"].pk, ["999999"], services.ANSWER_UNKNOWN_OPTION),
+        (rows["single"].pk, ["x"], services.ANSWER_UNKNOWN_OPTION),
         (rows["truefalse"].pk, ["maybe"], services.ANSWER_INVALID),
         (rows["fill"].pk, ["a", "b", "c"], services.ANSWER_INVALID),
         (rows["fill"].pk, ["a" * 501], services.ANSWER_TOO_LONG),
         (rows["essay"].pk, ["a" * 20001], services.ANSWER_TOO_LONG),
     ]
-    cases.append((rows["single"].pk, [str(foreign_choice.pk)], services.ANSWER_INVALID))
-    single_choices = list(rows["single"].version.choices.values_list("pk", flat=True))
-    cases.append((rows["single"].pk, [str(c) for c in single_choices[:2]],
+    # Another question's option, as its raw id and as its token in this attempt.
+    cases.append((rows["single"].pk, [str(foreign_choice.pk)], services.ANSWER_UNKNOWN_OPTION))
+    cases.append((rows["single"].pk, [token(rows["multiple"], foreign_choice)],
+                  services.ANSWER_UNKNOWN_OPTION))
+    single_choices = list(rows["single"].version.choices.all())
+    cases.append((rows["single"].pk, [token(rows["single"], c) for c in single_choices[:2]],
                   services.ANSWER_INVALID))
     for aq_id, raw, message in cases:
         with pytest.raises(ValidationError) as error:

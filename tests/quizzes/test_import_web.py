@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from departments import roles
 from quizzes import formats, services, types
@@ -26,13 +27,14 @@ from quizzes.models import (
     QuestionVersion,
 )
 from tests.departments.factories import UserFactory
+from tests.fixtures import MOODLE
 
 from .conftest import fill, multiple, single, true_false
 
 pytestmark = pytest.mark.django_db
 
 FILES = Path(__file__).parent / "files"
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "moodle"
+FIXTURES = MOODLE
 UPLOAD = reverse("quizzes_import:upload")
 
 GIFT = """$CATEGORY: $course$/top/预算绩效管理/目标管理
@@ -68,7 +70,9 @@ def editor_client(client, editor):
     """An editor's admin session in English (the msgids), whatever the catalogue holds."""
     client.force_login(editor)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
+    # The messages the test compares with are rendered in the same language as the pages.
+    with translation.override("en"):
+        yield client
 
 
 @pytest.fixture

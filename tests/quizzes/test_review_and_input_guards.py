@@ -3,17 +3,21 @@ never a server error."""
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from quizzes import services
 from quizzes.models import AttemptQuestion, MarkingRecord
 
-from .conftest import answer_all, correct_answers, make_quiz, rows_by_kind
+from .conftest import answer_all, correct_answers, make_quiz, rows_by_kind, token
 
 
 @pytest.fixture(autouse=True)
 def english_pages(client, settings):
     """These tests read the UI's English message ids."""
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    # Messages the tests compare with are rendered in the pages' language.
+    with translation.override("en"):
+        yield
 
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +31,7 @@ def _wrong_single_attempt(questions, user, **settings):
     aq = attempt.attempt_questions.get()
     wrong = next(c for c in aq.version.choices.all() if not c.is_correct)
     services.attempt_answer_save(attempt=attempt, attempt_question_id=aq.pk,
-                                 raw=[str(wrong.pk)])
+                                 raw=[token(aq, wrong)])
     return services.attempt_submit(attempt=attempt)
 
 
@@ -82,7 +86,7 @@ def test_papers_and_quiz_page_obey_the_score_option(learner_client, questions, u
     {"user": "99999999999999999999999"}, {"department": "abc", "from": "x", "to": "2024-2-3"}])
 def test_marking_list_ignores_bad_filters(client, reviewer, params):
     client.force_login(reviewer)
-    assert client.get(reverse("quizzes:marking_list"), params).status_code == 200
+    assert client.get(reverse("quiz_marking:index"), params).status_code == 200
 
 
 @pytest.mark.parametrize("value", BAD_IDS)
@@ -92,7 +96,7 @@ def test_marking_post_with_a_bad_question_id_writes_nothing(client, quiz, user, 
     answer_all(attempt)
     attempt = services.attempt_submit(attempt=attempt)
     client.force_login(reviewer)
-    response = client.post(reverse("quizzes:marking_detail", args=[attempt.pk]),
+    response = client.post(reverse("quiz_marking:detail", args=[attempt.pk]),
                            {"question": value, "points": "5", "feedback": "x"})
     assert response.status_code == 404
     assert not MarkingRecord.objects.exists()

@@ -6,18 +6,29 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from quizzes import services
 from quizzes.models import Attempt, AttemptQuestion, AttemptStatus
 
-from .conftest import answer_all, correct_answers, essay, make_quiz, rows_by_kind, single
+from .conftest import (
+    answer_all,
+    correct_answers,
+    essay,
+    make_quiz,
+    rows_by_kind,
+    single,
+    token,
+)
 
 
 @pytest.fixture(autouse=True)
 def english_pages(client, settings):
     """These tests read the UI's English message ids; the Chinese rendering is tested apart."""
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    # Messages the tests compare with are rendered in the pages' language.
+    with translation.override("en"):
+        yield
 
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +113,8 @@ def test_autosave_rejects_bad_input_with_clear_errors(learner_client, quiz, user
     url = reverse("quizzes:autosave", args=[attempt.pk])
     bad = learner_client.post(url, {"question": rows["single"].pk,
                                     f"q{rows['single'].pk}": "123456789"})
-    assert bad.status_code == 400 and bad.json()["error"] == str(services.ANSWER_INVALID)
+    assert bad.status_code == 400 and bad.json()["error"] == str(
+        services.ANSWER_UNKNOWN_OPTION)
     unknown = learner_client.post(url, {"question": "99999", "q99999": "1"})
     assert unknown.json()["error"] == str(services.ANSWER_UNKNOWN_QUESTION)
     assert not AttemptQuestion.objects.filter(answer__isnull=False).exists()
@@ -203,8 +215,8 @@ def test_result_page_obeys_review_options(learner_client, auto_quiz, user, respo
     attempt = services.attempt_start(quiz=auto_quiz, user=user)
     services.attempt_submit(attempt=attempt)
     html = learner_client.get(reverse("quizzes:result", args=[attempt.pk])).content.decode()
-    assert "Score: 0 / 10 (0%)" in html and "Not passed" in html
-    assert ("Not fully correct" in html) == responses
+    assert "Score 0/10 (0%), pass mark 60%" in html and "Not passed" in html
+    assert ('<strong class="fail">Wrong</strong>' in html) == responses
     assert ("choice--correct" in html) == answers
     assert ("解析：" in html) == explanations
 
@@ -265,7 +277,7 @@ def test_query_budgets_constant_as_data_grows(learner_client, bank, user, n,
         assert learner_client.get(take_url(attempt)).status_code == 200
     with django_assert_max_num_queries(7):
         response = learner_client.post(reverse("quizzes:autosave", args=[attempt.pk]),
-                                       {"question": aq.pk, f"q{aq.pk}": str(choice.pk)})
+                                       {"question": aq.pk, f"q{aq.pk}": token(aq, choice)})
         assert response.json()["saved"]
     services.attempt_submit(attempt=attempt)
     with django_assert_max_num_queries(10):

@@ -18,18 +18,23 @@ class Command(BaseCommand):
                             help="Write the import template to PATH instead of importing.")
 
     def handle(self, *args, path, dry_run=False, template=False, **options):
+        # Like the other CLIs: the command's own lines are bilingual; the service's row errors
+        # come in the site language (zh-hans unless LANGUAGE_CODE says otherwise).
         if template:
             indicator_template_write(path=path)
-            self.stdout.write(f"Template written to {path}")
+            self.stdout.write(f"模板已写入 / template written to {path}")
             return
         result = indicators_import(path=path, dry_run=dry_run)
         for error in result.errors:
             self.stderr.write(error)
         if result.errors:
-            raise CommandError(f"{len(result.errors)} error(s); nothing was imported.")
+            raise CommandError(f"{len(result.errors)} 处错误，未导入任何指标 / "
+                               f"{len(result.errors)} error(s); nothing was imported.")
+        prefix = "[试运行 / dry run] " if dry_run else ""
         verb = "would be created" if dry_run else "created"
+        new_subclasses = ", ".join(result.new_subclasses)
         self.stdout.write(
-            f"{result.rows} rows: {result.created} indicators {verb}, {result.skipped} already "
-            f"in the library" + (f", new 款: {', '.join(result.new_subclasses)}"
-                                 if result.new_subclasses else "") + "."
+            f"{prefix}行数 rows: {result.rows}; 新增指标 {result.created} "
+            f"indicators {verb}; 库中已有 already in the library: {result.skipped}"
+            + (f"; 新增款 new 款: {new_subclasses}" if new_subclasses else "") + "."
         )

@@ -1,0 +1,44 @@
+"""Opaque per-attempt values that pages post for the options of choice questions.
+
+Choice ids follow authoring order, and authors tend to write the right option first, so posting
+ids let a learner guess the answer from the lowest value however the options were shuffled.
+A token is an HMAC of the attempt question and the choice under the site's secret key: the same
+on every reload of the attempt, different in every other attempt, unguessable, and stored
+nowhere. Stored answers keep choice ids: grading and review work on ids, only the browser sees
+tokens. No Django models here, so selectors and services can both use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.utils.crypto import salted_hmac
+
+SALT = "quizzes.choice_tokens"
+# 64 bits: far beyond guessing within an attempt, short enough for a form value.
+LENGTH = 16
+
+
+def _token(*, attempt_question_id: int, choice_id: int, secret: str | None = None) -> str:
+    message = f"{attempt_question_id}:{choice_id}"
+    return salted_hmac(SALT, message, secret=secret, algorithm="sha256").hexdigest()[:LENGTH]
+
+
+def choice_token(*, attempt_question_id: int, choice_id: int) -> str:
+    """The value a page posts for one option of one question of one attempt."""
+    return _token(attempt_question_id=attempt_question_id, choice_id=choice_id)
+
+
+def choice_tokens(*, attempt_question_id: int, choice_ids: Iterable[int]) -> dict[str, int]:
+    """Posted value -> choice id for the options of one attempt question.
+
+    Tokens made with a key listed in SECRET_KEY_FALLBACKS are accepted too, so a page rendered
+    before a key rotation can still save its answers."""
+    choice_ids = list(choice_ids)
+    tokens: dict[str, int] = {}
+    for secret in [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]:
+        for choice_id in choice_ids:
+            tokens.setdefault(_token(attempt_question_id=attempt_question_id,
+                                     choice_id=choice_id, secret=secret), choice_id)
+    return tokens
