@@ -17,6 +17,7 @@ from portal.slugs import PinyinSlugPageForm
 DIFFICULTY_CHOICES = [("easy", _("Easy")), ("medium", _("Medium")), ("hard", _("Hard"))]
 PUBLISH_BLOCKED = _("Publishing is blocked: the reference goal table has checker errors. "
                     "Fix them, or save a draft.")
+SELF_EVALUATION_INVALID = _("The self-evaluation cannot be scored:")
 
 
 class CaseFilterForm(IgnoringInvalidFiltersForm):
@@ -27,10 +28,16 @@ class CaseFilterForm(IgnoringInvalidFiltersForm):
     stage = forms.ChoiceField(label=_("Stage"), required=False)
     department = forms.ChoiceField(label=_("Department"), required=False)
     difficulty = forms.ChoiceField(label=_("Difficulty"), required=False)
+    exercise = forms.ChoiceField(label=_("Exercises"), required=False)
 
     def __init__(self, *args, departments=(), func_classes=(), **kwargs):
+        from casebook.models.exercises import ExerciseKind
+        from casebook.selectors import CASES_WITH_ANY_EXERCISE
+
         super().__init__(*args, **kwargs)
         any_ = [("", _("Any"))]
+        self.fields["exercise"].choices = [*any_, (CASES_WITH_ANY_EXERCISE, _("With exercises")),
+                                           *ExerciseKind.choices]
         self.fields["func_class"].choices = any_ + [(code, f"{code} {name}")
                                                     for code, name in func_classes]
         self.fields["stage"].choices = any_ + list(Stage.choices)
@@ -61,7 +68,41 @@ class IndicatorFilterForm(IgnoringInvalidFiltersForm):
 
 class CasePageForm(PinyinSlugPageForm):
     """Case editor form: publishing is refused while the rules engine reports errors on the
-    reference table (drafts may be saved; the findings are then shown as a warning)."""
+    reference table (drafts may be saved; the findings are then shown as a warning).
+
+    The functional class and subclass choosers offer the rows valid in the case's year (a
+    new case starts with this year); ``CasePage.clean`` refuses any other row."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from casebook.models import FunctionalClassLevel
+        from casebook.selectors import functional_classes_valid_in
+
+        year = self._case_year()
+        if not self.is_bound and self.initial.get("year") is None and "year" in self.fields:
+            self.initial["year"] = year
+        for name, level in (("func_class", FunctionalClassLevel.CLASS),
+                            ("func_subclass", FunctionalClassLevel.SUBCLASS)):
+            field = self.fields.get(name)
+            if field is None:
+                continue
+            rows = functional_classes_valid_in(year=year, level=level)
+            # The posted row stays choosable, so that a row of another year gets the model's
+            # message naming the right one instead of Django's "not one of the choices".
+            posted = self.data.get(self.add_prefix(name)) if self.is_bound else None
+            if posted and str(posted).isdigit():
+                rows = rows | field.queryset.filter(pk=int(posted))
+            field.queryset = rows.order_by("code", "-valid_from")
+
+    def _case_year(self) -> int:
+        """The year the form is about: posted, else stored, else this year."""
+        from django.utils import timezone
+
+        if self.is_bound:
+            posted = str(self.data.get(self.add_prefix("year")) or "").strip()
+            if posted.isdigit() and 1990 <= int(posted) <= 2100:
+                return int(posted)
+        return self.instance.year or timezone.localdate().year
 
     def _reference_table(self) -> dict | None:
         from casebook.models import CaseIndicatorRow, CasePage
@@ -89,13 +130,36 @@ class CasePageForm(PinyinSlugPageForm):
         )
         return probe.reference_table(rows=[row for _order, row in rows])
 
+    def _self_evaluation(self) -> dict | None:
+        from casebook.rules.selfeval_rows import ROW_FIELDS, join_self_evaluation
+
+        formset = self.formsets.get("self_evaluation_rows")
+        rows = []
+        for form in formset.forms if formset is not None else []:
+            data = getattr(form, "cleaned_data", None) or {}
+            if data and not data.get("DELETE"):
+                rows.append((data.get("ORDER") or 0, {name: data.get(name) for name in ROW_FIELDS}))
+        rows.sort(key=lambda pair: pair[0])
+        return join_self_evaluation(budget_wan=self.cleaned_data.get("selfeval_budget_wan"),
+                                    executed_wan=self.cleaned_data.get("selfeval_executed_wan"),
+                                    rows=[row for _order, row in rows])
+
     def clean(self):
+        from casebook.rules.config import load_config
+        from casebook.rules.selfeval_rows import self_evaluation_errors
         from casebook.services import goal_table_findings
 
         cleaned = super().clean()
         self.checker_findings = []
         if self.errors or any(not fs.is_valid() for fs in self.formsets.values()):
             return cleaned
+        # The self-evaluation is scored on the case page and in the exercise: refuse, also
+        # for drafts, what the scorer could not score.
+        selfeval_errors = self_evaluation_errors(
+            self._self_evaluation(),
+            config=load_config(cleaned.get("framework") or "2021", cleaned.get("year")))
+        if selfeval_errors:
+            raise forms.ValidationError([SELF_EVALUATION_INVALID, *selfeval_errors])
         table = self._reference_table()
         if table is None:
             return cleaned

@@ -1,4 +1,5 @@
-"""Views of the indicator library: the search page and the goal-table editor's autocomplete."""
+"""Views of the casebook outside the pages: the indicator library, its autocomplete for the
+goal-table editor, and the learner's list of exercises."""
 
 from __future__ import annotations
 
@@ -58,6 +59,18 @@ def _rate_limited(user_id: int) -> bool:
 
 def _short(value: str | None) -> str:
     return re.sub(r"[\x00-\x1f\x7f]", "", value or "").strip()[:_MAX_FILTER]
+
+
+@never_cache
+@login_required
+@require_GET
+def my_exercises(request):
+    """我的练习: every exercise open to the learner with their best score, attempts and pass."""
+    items = selectors.exercises_of_learner(user=request.user)
+    return render(request, "casebook/my_exercises.html", {
+        "items": items, "statuses": selectors.ExerciseStatus,
+        "passed_count": sum(1 for item in items if item.passed),
+    })
 
 
 @never_cache

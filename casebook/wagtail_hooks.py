@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import django_filters
 from django.contrib import messages
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -14,6 +14,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
+from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
@@ -31,6 +32,8 @@ from casebook.models import (
     IndicatorSource,
 )
 from casebook.models.indicators import LEVEL1_CHOICES
+from departments.admin_choosers import AuthorOnlySnippetChooserViewSet
+from portal.admin_tables import YesNoColumn
 
 
 class IndicatorFilterSet(WagtailFilterSet):
@@ -87,8 +90,12 @@ class IndicatorViewSet(ModelViewSet):
         FieldPanel("examples"),
     ]
 
-    def get_queryset(self, request):
-        return Indicator.objects.select_related("func_class")
+    def get_index_view_kwargs(self, **kwargs):
+        # ModelViewSet never calls a viewset's get_queryset(request): the join goes to the
+        # index view, or every row costs a query for its functional class.
+        return super().get_index_view_kwargs(
+            queryset=Indicator.objects.select_related("func_class"), **kwargs
+        )
 
 
 class FunctionalClassViewSet(ModelViewSet):
@@ -176,11 +183,13 @@ class ExerciseViewSet(SnippetViewSet):
     """Exercises on cases (goal setting, find the errors, scoring, monitoring, ex-ante)."""
 
     model = Exercise
+    chooser_viewset_class = AuthorOnlySnippetChooserViewSet
     icon = "form"
     menu_label = _("Exercises")
     menu_order = 321
     add_to_admin_menu = True
-    list_display = ["title", "case", "kind", "pass_mark", "max_attempts", "published"]
+    list_display = ["title", "case", "kind", "pass_mark", "max_attempts",
+                    YesNoColumn.for_field(Exercise, "published")]
     list_filter = ["kind", "published"]
     search_fields = ["title"]
     copy_view_enabled = False
@@ -201,5 +210,29 @@ class _ReviewMenuItem(MenuItem):
 
 @hooks.register("register_admin_menu_item")
 def register_exercise_review_menu_item():
-    return _ReviewMenuItem(_("Exercise submissions"), reverse("casebook:review_list"),
+    return _ReviewMenuItem(_("Exercise submissions"), reverse("exercise_review:index"),
                            icon_name="tasks", order=322)
+
+
+class ExerciseReviewViewSet(ViewSet):
+    """The exercise review queue inside the admin, with its learner picker."""
+
+    name = "exercise_review"
+    url_prefix = "casebook/review"
+    icon = "tasks"
+    menu_label = _("Exercise submissions")
+    add_to_admin_menu = False
+
+    def get_urlpatterns(self):
+        from casebook.exercises import views as exercise_views
+
+        return [
+            path("", exercise_views.review_list, name="index"),
+            path("learners/", exercise_views.review_learners, name="learners"),
+            path("<int:pk>/", exercise_views.review_detail, name="detail"),
+        ]
+
+
+@hooks.register("register_admin_viewset")
+def register_exercise_review_viewset():
+    return ExerciseReviewViewSet()

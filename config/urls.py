@@ -8,14 +8,18 @@ from portal import views as portal_views
 
 urlpatterns = [
     path("healthz", portal_views.healthz, name="healthz"),
+    path("favicon.ico", portal_views.favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("departments.urls.accounts")),
     path("roster/", include("departments.urls.roster")),
+    # Before Wagtail's admin: the site history scoped to what the user may see.
+    path("admin/reports/", include("departments.urls.admin_reports")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("search/", portal_views.search, name="search"),
     path("casebook/", include("casebook.urls")),
     path("quizzes/", include("quizzes.urls")),
+    path("courses/", include("courses.urls")),
 ]
 
 if settings.DEBUG:

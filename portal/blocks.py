@@ -7,6 +7,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.rich_text import RichText
@@ -81,7 +82,7 @@ class ClauseBlock(blocks.StructBlock):
     """One article of a policy (第三条 …) that readers can link to directly."""
 
     number = blocks.CharBlock(
-        required=False, max_length=30, label=_("Number"),
+        required=False, max_length=30, label=pgettext_lazy("clause", "Number"),
         help_text=_("As in the official text, e.g. 第三条. Used for the clause's link."),
     )
     heading = blocks.CharBlock(

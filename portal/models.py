@@ -113,6 +113,11 @@ class StageListField(models.CharField):
 # --- Pages ------------------------------------------------------------------
 
 
+# Who sees the "department admin" entry point: department admins and bureau staff hold it (a
+# permission name, so the portal needs no import from departments).
+ROSTER_PERMISSION = "departments.view_learner"
+
+
 class HomePage(PinyinSlugMixin, Page):
     """The site's front page: what the platform is for, this year's window and where to start."""
 
@@ -178,7 +183,15 @@ class HomePage(PinyinSlugMixin, Page):
 
         context = super().get_context(request, *args, **kwargs)
         context["latest_policies"] = policy_documents_latest(limit=5)
+        context["entry_points"] = self.entry_points_for(request.user)
         return context
+
+    def entry_points_for(self, user) -> list:
+        """The role entry points this user is shown: the roster one only to the people who
+        manage learners (department admins and the bureau), for whom its link works."""
+        may_manage_learners = user.has_perm(ROSTER_PERMISSION)
+        return [block for block in self.entry_points
+                if block.value.get("role") != "department_admin" or may_manage_learners]
 
 
 class PolicyIndexPage(PinyinSlugMixin, Page):

@@ -83,7 +83,7 @@ DEFAULT_ENTRY_POINTS = [
     {"type": "role", "value": {
         "role": "department_admin", "title": "部门管理员",
         "description": "维护本部门人员名单，查看本部门各科室的参训进度。",
-        "link_url": "/roster/", "link_text": "管理名单"}},
+        "link_url": "/admin/organisation/learners/", "link_text": "管理名单"}},
     {"type": "role", "value": {
         "role": "bureau", "title": "财政局",
         "description": "发布课程和政策，查看全区参训统计，开展年度考核。",
@@ -138,6 +138,38 @@ def search_entries_rebuild() -> tuple[int, int]:
 
 # --- Site tree --------------------------------------------------------------
 
+# Rows Wagtail's migrations create with English names, shown as such in the Chinese admin
+# (the root in breadcrumbs, "提交给Moderators approval" on the publish menu). Only these exact
+# default names are replaced: a name the bureau chose is theirs.
+WAGTAIL_ROOT_TITLE = "Root"
+WAGTAIL_DEFAULT_WORKFLOW_NAME = "Moderators approval"
+ROOT_TITLE = "根目录"
+DEFAULT_WORKFLOW_NAME = "审核员审批"
+
+
+def wagtail_default_names_translate(*, registry=None, using: str = "default") -> int:
+    """Give Wagtail's tree root and default moderation workflow and task Chinese names.
+
+    Idempotent; returns the number of rows renamed. ``registry`` is the app registry to use
+    (the migration state's in a ``post_migrate`` receiver), the installed apps by default.
+    """
+    from django.apps import apps as installed
+
+    registry = registry or installed
+    try:
+        page_model = registry.get_model("wagtailcore", "Page")
+        workflow_model = registry.get_model("wagtailcore", "Workflow")
+        task_model = registry.get_model("wagtailcore", "Task")
+    except LookupError:  # wagtailcore migrated only part way: nothing to rename yet
+        return 0
+    # Queryset updates: the root is no specific page type and has no revisions to keep.
+    renamed = page_model.objects.using(using).filter(
+        depth=1, title=WAGTAIL_ROOT_TITLE).update(title=ROOT_TITLE, draft_title=ROOT_TITLE)
+    for model in (workflow_model, task_model):
+        renamed += model.objects.using(using).filter(
+            name=WAGTAIL_DEFAULT_WORKFLOW_NAME).update(name=DEFAULT_WORKFLOW_NAME)
+    return renamed
+
 
 def page_publish(page: Page) -> Page:
     """Publish a new revision of ``page`` and return the page as now stored (live=True)."""
@@ -155,7 +187,7 @@ def _tree_root() -> Page:
         Locale.objects.get_or_create(
             language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
         )
-        root = Page.add_root(instance=Page(title="Root", slug="root", live=True))
+        root = Page.add_root(instance=Page(title=ROOT_TITLE, slug="root", live=True))
     return root
 
 
@@ -178,8 +210,10 @@ def site_home_ensure() -> HomePage:
         year = timezone.localdate().year
         home = HomePage(
             title=SITE_NAME, slug="home", live=False, intro=DEFAULT_HOME_INTRO,
-            training_window_start=dt.date(year, 3, 1),
-            training_window_end=dt.date(year, 11, 30),
+            # The calendar year, so that a demo seeded on any day has an open annual exam;
+            # the bureau sets its real dates on the home page.
+            training_window_start=dt.date(year, 1, 1),
+            training_window_end=dt.date(year, 12, 31),
             training_window_note="各部门负责人须在培训期内完成年度必修课程，结果纳入年度考核。",
             entry_points=DEFAULT_ENTRY_POINTS,
         )

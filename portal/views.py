@@ -3,8 +3,9 @@
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -34,6 +35,15 @@ def healthz(request):
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", "checks": checks},
                         status=200 if healthy else 503)
+
+
+@require_GET
+def favicon(request):
+    """/favicon.ico for browsers and tools that ask for it without reading the page's <link>."""
+    # A temporary redirect: the hashed static name changes whenever the icon does.
+    response = HttpResponseRedirect(static("img/favicon.ico"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @require_GET

@@ -6,7 +6,7 @@ from importlib import import_module
 from django.db import transaction
 from django.db.models import Q
 
-from quizzes import services, types
+from quizzes import selectors, services, types
 from quizzes.models import Category, FeedbackTiming, GradingMethod, Mode, Question, Quiz
 
 ORDER = 30
@@ -84,15 +84,23 @@ def seed(*, log) -> dict[str, int]:
     if exam is None and rules:
         services.quiz_create(
             title=EXAM_TITLE,
-            description=("年度必修考试：20 道题，覆盖五个环节，限时 30 分钟，80 分及格；"
-                         "到时自动交卷。"),
+            description=("年度必修考试：20 道题，覆盖五个环节，限时 30 分钟，得分率达到 80% "
+                         "及格；到时自动交卷。开放时间与首页公布的培训期一致。"),
             mode=Mode.EXAM, is_draft=False, random_order=True, shuffle_choices=True,
             time_limit_minutes=30, pass_mark=80, max_attempts=3,
             grading_method=GradingMethod.HIGHEST,
-            success_text="恭喜通过年度考试。", fail_text="未达到 80 分，请复习后再次参加考试。",
+            success_text="恭喜通过年度考试。",
+            fail_text="得分率未达到及格线（80%），请复习后再次参加考试。",
             draw_rules=rules)
     elif exam is not None and rules and services.quiz_draw_rules_set(quiz=exam, rules=rules):
         log(f"quiz {EXAM_TITLE}: draw rules updated to cover {len(STAGES)} stages")
+    exam = Quiz.objects.filter(title=EXAM_TITLE).first()
+    window = selectors.training_window()
+    # The annual exam is open exactly during the training window the home page announces, so
+    # the two never disagree (portal seeds the home page first: ORDER 20).
+    if exam is not None and window is not None and services.quiz_window_follow_training(
+            quiz=exam, start=window.start, end=window.end):
+        log(f"quiz {EXAM_TITLE}: open {window.start} to {window.end}, as the home page says")
     return {
         "questions": Question.objects.filter(bank=bank).count(),
         "quizzes": Quiz.objects.count(),

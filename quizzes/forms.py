@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.images.widgets import AdminImageChooser
 
@@ -134,9 +135,10 @@ class QuestionImportForm(forms.Form):
     file = forms.FileField(
         label=_("Question file"),
         help_text=_("Excel (.xlsx), GIFT (.txt, .gift) or Moodle XML (.xml), at most 5 MB."))
-    file_format = forms.ChoiceField(label=_("Format"), required=False, choices=[
-        ("", _("Infer from the file name")), ("xlsx", _("Excel (.xlsx)")),
-        ("gift", _("GIFT")), ("moodle-xml", _("Moodle XML"))])
+    file_format = forms.ChoiceField(
+        label=pgettext_lazy("file format", "Format"), required=False, choices=[
+            ("", _("Infer from the file name")), ("xlsx", _("Excel (.xlsx)")),
+            ("gift", _("GIFT")), ("moodle-xml", _("Moodle XML"))])
     bank = forms.ModelChoiceField(label=_("Question bank"), required=False, queryset=None,
                                   empty_label=_("— create a new bank —"))
     new_bank = forms.CharField(label=_("New question bank"), required=False, max_length=200)

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
@@ -441,7 +442,7 @@ class DrawRule(Orderable):
 
 
 class AttemptStatus(models.TextChoices):
-    IN_PROGRESS = "in_progress", _("In progress")
+    IN_PROGRESS = "in_progress", pgettext_lazy("attempt status", "In progress")
     SUBMITTED = "submitted", _("Awaiting marking")
     GRADED = "graded", _("Graded")
 
@@ -461,7 +462,7 @@ class Attempt(models.Model):
         _("status"), max_length=16, choices=AttemptStatus.choices,
         default=AttemptStatus.IN_PROGRESS,
     )
-    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    started_at = models.DateTimeField(pgettext_lazy("attempt", "started at"), default=timezone.now)
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     graded_at = models.DateTimeField(_("graded at"), null=True, blank=True)

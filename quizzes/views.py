@@ -15,12 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from departments.selectors import departments_visible_to
 from quizzes import selectors, services
-from quizzes.forms import MarkingForm
-from quizzes.models import AttemptQuestion, AttemptStatus, Kind, Layout, Quiz
+from quizzes.models import Kind, Layout, Quiz
 
 MAX_FIELD_VALUES = 20
 
@@ -94,6 +92,7 @@ def quiz_detail(request, pk):
     return render(request, "quizzes/quiz_detail.html", {
         "quiz": quiz, "attempts": attempts, "open_attempt": open_attempt,
         "can_start": can_start, "result": result,
+        "unavailable_reason": services.quiz_unavailable_reason(quiz=quiz),
     })
 
 
@@ -158,7 +157,11 @@ def attempt_take(request, pk):
                                                 attempt_question_id=action[6:])
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
-            return redirect(f"{reverse('quizzes:take', args=[attempt.pk])}?page={page_number}")
+            # Back to the checked question, not the top of the page: the learner reads the
+            # feedback where they answered.
+            anchor = f"#q-{_pk_or_none(action[6:])}" if _pk_or_none(action[6:]) else ""
+            return redirect(
+                f"{reverse('quizzes:take', args=[attempt.pk])}?page={page_number}{anchor}")
         if action == "finish" and not errors:
             return redirect("quizzes:summary", pk=attempt.pk)
         target = page_number
@@ -277,52 +280,27 @@ def _require_marker(request):
         raise PermissionDenied
 
 
+# The marking queue lives in the admin (quizzes.admin_views); these addresses stay for old
+# links and bookmarks, checking the permission first so a learner still gets 403, not a login.
+LEGACY_MARKING_FILTERS = {"user": "learner"}
+
+
 @login_required
+@require_safe
 def marking_list(request):
-    """Marking queue: attempts with essays, filterable by quiz, department, learner and date."""
+    """Old address of the marking queue: on to the admin's, with the filters."""
     _require_marker(request)
-    get = request.GET
-
-    attempts = selectors.marking_list(
-        user=request.user, quiz_id=_pk_or_none(get.get("quiz")),
-        department_id=_pk_or_none(get.get("department")),
-        learner_user_id=_pk_or_none(get.get("user")), date_from=_date_or_none(get.get("from")),
-        date_to=_date_or_none(get.get("to")), pending_only=get.get("all") != "1")
-    page = Paginator(attempts, 50).get_page(get.get("page"))
-    return render(request, "quizzes/marking_list.html", {
-        "page": page, "quizzes": Quiz.objects.only("pk", "title").order_by("title"),
-        "departments": departments_visible_to(request.user).only("pk", "code", "name"),
-        "filters": get,
-    })
+    query = request.GET.copy()
+    for old, new in LEGACY_MARKING_FILTERS.items():
+        if old in query:
+            query.setlist(new, query.pop(old))
+    url = reverse("quiz_marking:index")
+    return redirect(f"{url}?{query.urlencode()}" if query else url)
 
 
 @login_required
+@require_safe
 def marking_detail(request, pk):
-    """Mark the essays of one attempt: points within 0..max and written feedback, audited."""
+    """Old address of one attempt's marking page: on to the admin's."""
     _require_marker(request)
-    attempt = get_object_or_404(
-        selectors.attempts_markable_by(user=request.user).select_related("quiz", "user"), pk=pk)
-    rows = selectors.attempt_questions(attempt=attempt)
-    if request.method == "POST":
-        aq = get_object_or_404(AttemptQuestion, attempt=attempt,
-                               pk=_pk_or_none(request.POST.get("question")) or 0)
-        form = MarkingForm(request.POST)
-        if form.is_valid():
-            try:
-                services.marking_save(attempt_question=aq, marker=request.user,
-                                      points=form.cleaned_data["points"],
-                                      feedback=form.cleaned_data["feedback"])
-            except ValidationError as error:
-                messages.error(request, " ".join(error.messages))
-            else:
-                messages.success(request, _("Mark saved."))
-                return redirect("quizzes:marking_detail", pk=attempt.pk)
-        else:
-            messages.error(request, _("Enter points as a number."))
-    views = selectors.question_views(rows=rows, responses=True, answers=True, explanations=True)
-    return render(request, "quizzes/marking_detail.html", {
-        "attempt": attempt, "quiz": attempt.quiz, "questions": views,
-        "records": selectors.marking_records(attempt=attempt),
-        "learner": getattr(attempt.user, "learner", None),
-        "status_submitted": attempt.status == AttemptStatus.SUBMITTED,
-    })
+    return redirect("quiz_marking:detail", pk=pk)

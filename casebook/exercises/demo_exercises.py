@@ -33,8 +33,11 @@ EXERCISES = [
     {"case": "CASE-EDU-01", "kind": MON, "title": "运行监控：校舍维修改造项目1–7月",
      "instructions": "<p>按序时进度（年度指标值×月份/12）判断每项指标的红黄绿蓝灯，"
                      "并选择对偏差的处理方式。</p>",
+     # The audit's findings are serious problems: the key is 暂停项目实施/调减预算/停止拨付 for
+     # that row even though its progress light is blue.
      "settings": {"causes": {"实施改造学校数": {
-         "cause": "serious", "note": "审计发现1所学校施工单位转包、工程款被挪用"}}}},
+         "problems": ["illegal_subcontracting", "misappropriation"],
+         "note": "审计发现1所学校施工单位转包、工程款被挪用"}}}},
     {"case": "CASE-HEA-01", "kind": MON, "title": "运行监控：基本公共卫生服务项目",
      "instructions": "<p>判断每项指标的灯色并选择处理方式。</p>"},
     {"case": "CASE-ENV-01", "kind": EXANTE, "title": "事前绩效评估：将审核意见归入五个方面",

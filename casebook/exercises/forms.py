@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 
 from casebook.exercises.grading import (
     ERR_MARK_ROW,
@@ -20,15 +19,17 @@ from casebook.rules.checker import RULES
 from casebook.rules.exante import ASPECTS
 from casebook.rules.excel import goal_table_from_xlsx
 from casebook.rules.table import TableError
+from portal.uploads import UploadError, json_load
 
 ROW_FIELDS = ("level1", "level2", "name", "op", "value", "unit", "basis", "explanation")
 _ROW_KEY = re.compile(r"^ind-(\d{1,6})-(" + "|".join(ROW_FIELDS) + r")$")
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_HEADER_TEXT = 4000
-ERR_UPLOAD_MISSING = "Choose a file to upload."
-ERR_UPLOAD_TOO_LARGE = "The file is larger than 2 MB."
-ERR_UPLOAD_JSON = "The file is neither an Excel template (.xlsx) nor a JSON goal table."
-ERR_UPLOAD_JSON_SHAPE = "The JSON file must hold one goal table object."
+ERR_UPLOAD_MISSING = gettext_noop("Choose a file to upload.")
+ERR_UPLOAD_TOO_LARGE = gettext_noop("The file is larger than 2 MB.")
+ERR_UPLOAD_JSON = gettext_noop(
+    "The file is neither an Excel template (.xlsx) nor a JSON goal table.")
+ERR_UPLOAD_JSON_SHAPE = gettext_noop("The JSON file must hold one goal table object.")
 
 
 def goal_table_from_post(post) -> dict:
@@ -68,8 +69,10 @@ def goal_table_from_upload(upload) -> dict:
         except TableError as exc:
             raise ExerciseInputError(exc.messages) from exc
     try:
-        parsed = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        parsed = json_load(data.decode("utf-8-sig"))
+    except UploadError as exc:
+        raise ExerciseInputError([exc.message]) from exc
+    except ValueError as exc:
         raise ExerciseInputError([_(ERR_UPLOAD_JSON)]) from exc
     if not isinstance(parsed, dict):
         raise ExerciseInputError([_(ERR_UPLOAD_JSON_SHAPE)])
@@ -146,9 +149,9 @@ class ReviewFilterForm(forms.Form):
                                       coerce=int, empty_value=None)
     department = forms.TypedChoiceField(label=gettext_lazy("Department"), required=False,
                                         coerce=int, empty_value=None)
-    date_from = forms.DateField(label=gettext_lazy("From"), required=False,
+    date_from = forms.DateField(label=pgettext_lazy("date range", "From"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=gettext_lazy("To"), required=False,
+    date_to = forms.DateField(label=pgettext_lazy("date range", "To"), required=False,
                               widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, exercises=(), departments=(), **kwargs):

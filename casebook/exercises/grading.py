@@ -2,23 +2,31 @@
 
 Decisions (documented in the README's exercise section as well):
 
-- Goal setting: score = the checker's score (`check_goal_table` with `load_config(framework,
-  year)`); passed = no error-severity finding and score >= the exercise's pass mark. The
-  comparison with the case's reference table is feedback, not part of the score. Key reference
-  indicators are every reference row outside the satisfaction class (satisfaction is checked by
-  R03). A learner row covers a key row when both sit under the same level 2 (all cost level-2
-  names count as one, so 2020 and 2021 tables compare) and their normalised names (NFKC, no
-  spaces or punctuation, no trailing 指标) are similar: difflib ratio >= 0.6, or one contains
-  the other and the shorter has at least 3 characters. Each learner row covers at most one key
-  row (greedy, best ratio first).
+- Goal setting: score = 50 % × the checker's score (`check_goal_table` with
+  `load_config(framework, year)`) + 50 % × the coverage of the key reference indicators
+  (covered ÷ key indicators × 100; 100 when the reference has none); passed = no error-severity
+  finding and score >= the exercise's pass mark. A table can be flawless under the rules and
+  still miss what the project must deliver, so both halves count equally: a clean table that
+  covers nothing scores 50, below every sensible pass mark. The page states the formula. Key
+  reference indicators are every reference row outside the satisfaction class (satisfaction
+  is checked by R03). A learner row covers a key row when both sit under the same level 2
+  (all cost level-2 names count as one, so 2020 and 2021 tables compare) and their normalised
+  names (NFKC, no spaces or punctuation, no trailing 指标) are similar: difflib ratio >= 0.6,
+  or one contains the other and the shorter has at least 3 characters. Each learner row covers
+  at most one key row (greedy, best ratio first).
 - Find the errors: the mutated table is fixed per (exercise seed, learner, attempt number), so
-  a reload shows the same table while the next attempt, after the key was shown, gets a fresh
-  one. Scored with `grade_error_marks` (F1 × 100).
+  a reload shows the same table while the next attempt gets a fresh one (otherwise the per-mark
+  feedback would let a learner confirm marks one by one); the page says so above the new table.
+  Scored with `grade_error_marks` (F1 × 100; 1 point per exact mark, 0.5 per mark on a faulty
+  row with the wrong error type), stated on the page; each mark's row shows the credit it got.
 - Self-evaluation: each of budget score, row scores, total and grade is one item; score = share
   of correct items × 100 (numbers within ±0.01).
 - Monitoring: each row has a light and a response; score = share of correct answers × 100.
-  The cause of a deviation comes from the exercise data (`settings.causes`), objective when not
-  given (the page says so).
+  The facts of a row come from the exercise data: `settings.causes[name] = {"problems":
+  [codes of casebook.rules.monitoring.SERIOUS_PROBLEMS], "cause": "objective"|"serious",
+  "note": "…"}`. A recorded serious problem makes the key 暂停项目实施/调减预算/停止拨付 whatever
+  the light (the page shows the problems and says so); without one a deviation's cause is
+  objective unless `cause` says serious. Unknown problem codes make the exercise unsuitable.
 - Ex-ante: 60 points for mapping findings to aspects (`check_aspect_mapping`), 20 for a total
   that adds up the learner's five aspect scores, 20 for the conclusion that total implies
   (`exante_assess`).
@@ -72,6 +80,8 @@ from casebook.rules.monitoring import (
     RESPONSES,
     MonitoringError,
     check_monitoring_answers,
+    problem_codes,
+    problem_labels,
 )
 from casebook.rules.mutations import MutationError, grade_error_marks_detail, mutate_table
 from casebook.rules.selfeval import SelfEvalError, check_learner_scores, score_self_evaluation
@@ -81,27 +91,31 @@ from casebook.rules.table import GoalTable, TableError, parse_number
 EXERCISE_MAX_ROWS = 60
 MAX_ABS_ENTRY = 1000.0
 SIMILARITY_THRESHOLD = 0.6
+# Share of the goal-setting score carried by the coverage of the key reference indicators.
+COVERAGE_WEIGHT = 0.5
 MUTATION_SEED_TRIES = 8
 EXANTE_CONCLUSIONS = (SUPPORT, CONDITIONAL, REJECT)
 GRADES = ("优", "良", "中", "差")
 
-ERR_TOO_MANY_ROWS = "The table has {count} rows; an exercise accepts at most {limit}."
-ERR_NO_ROWS = "Add at least one indicator row."
-ERR_ENTRY_NUMBER = "{item}: enter a number between 0 and 100."
-ERR_ENTRY_GRADE = "Choose the grade (优, 良, 中 or 差)."
-ERR_LIGHT = "Row {row}: choose a light."
-ERR_RESPONSE = "Row {row}: choose a response."
-ERR_ASPECT = "Finding {row}: choose an aspect."
-ERR_CONCLUSION = "Choose a conclusion."
-ERR_TOTAL = "Total: enter a number between 0 and 100."
-ERR_MARK_ROW = "A mark points at a row that is not in the table."
-ERR_MARK_RULE = "Row {row}: choose the error type."
-ERR_TABLE_CHANGED = "The exercise table has changed since you opened it; reload the page."
-PROBLEM_NO_ROWS = "the case has no reference goal table"
-PROBLEM_NO_SELFEVAL = "the case has no usable self-evaluation data"
-PROBLEM_NO_MONITORING = "the case has no usable monitoring snapshot"
-PROBLEM_MUTATION = "no detectable mistakes can be injected into the reference table"
-PROBLEM_EXANTE = "the exercise's ex-ante findings are not a list of {text, aspect} objects"
+ERR_TOO_MANY_ROWS = gettext_noop("The table has {count} rows; an exercise accepts at most {limit}.")
+ERR_NO_ROWS = gettext_noop("Add at least one indicator row.")
+ERR_ENTRY_NUMBER = gettext_noop("{item}: enter a number between 0 and 100.")
+ERR_ENTRY_GRADE = gettext_noop("Choose the grade (优, 良, 中 or 差).")
+ERR_LIGHT = gettext_noop("Row {row}: choose a light.")
+ERR_RESPONSE = gettext_noop("Row {row}: choose a response.")
+ERR_ASPECT = gettext_noop("Finding {row}: choose an aspect.")
+ERR_CONCLUSION = gettext_noop("Choose a conclusion.")
+ERR_TOTAL = gettext_noop("Total: enter a number between 0 and 100.")
+ERR_MARK_ROW = gettext_noop("A mark points at a row that is not in the table.")
+ERR_MARK_RULE = gettext_noop("Row {row}: choose the error type.")
+ERR_TABLE_CHANGED = gettext_noop(
+    "The exercise table has changed since you opened it; reload the page.")
+PROBLEM_NO_ROWS = gettext_noop("the case has no reference goal table")
+PROBLEM_NO_SELFEVAL = gettext_noop("the case has no usable self-evaluation data")
+PROBLEM_NO_MONITORING = gettext_noop("the case has no usable monitoring snapshot")
+PROBLEM_MUTATION = gettext_noop("no detectable mistakes can be injected into the reference table")
+PROBLEM_EXANTE = gettext_noop(
+    "the exercise's ex-ante findings are not a list of {text, aspect} objects")
 
 
 class ExerciseInputError(ValueError):
@@ -217,19 +231,38 @@ def reference_coverage(*, table: GoalTable, reference: GoalTable,
             "percent": round(100 * len(covered) / total, 1) if total else 100.0}
 
 
+def goal_setting_score(*, checker_score: float, covered: int, total: int) -> Decimal:
+    """The goal-setting score: the checker's score and the key-indicator coverage, weighted."""
+    coverage = 100.0 * covered / total if total else 100.0
+    return to_score((1 - COVERAGE_WEIGHT) * checker_score + COVERAGE_WEIGHT * coverage)
+
+
+def goal_scoring_rule(exercise) -> str:
+    """The goal-setting scoring rule as the learner reads it, with this exercise's numbers."""
+    config = exercise_config(exercise)
+    return _(RULE_GOAL_SCORE).format(
+        checker=round(100 * (1 - COVERAGE_WEIGHT)), coverage=round(100 * COVERAGE_WEIGHT),
+        error=f"{config.score_error_penalty:g}", warning=f"{config.score_warning_penalty:g}",
+        cap=config.score_max_per_rule)
+
+
 def grade_goal_setting(exercise, table: GoalTable) -> Graded:
-    """Run the checker and compare with the reference table."""
+    """Run the checker, compare with the reference table and weigh both into the score."""
     config = exercise_config(exercise)
     checked = rules_checker.check_goal_table(table, config)
     coverage = reference_coverage(table=table, reference=reference_table(exercise),
                                   config=config)
-    score = to_score(checked.score)
+    score = goal_setting_score(checker_score=checked.score, covered=coverage["covered"],
+                               total=coverage["total"])
     errors = len(checked.errors)
     result = {"kind": "goal_setting", "checker_score": checked.score,
               "checker_passed": checked.passed, "errors": errors,
               "warnings": len(checked.warnings),
               "findings": [f.to_dict() for f in checked.findings],
-              "coverage": coverage}
+              "coverage": coverage,
+              "coverage_score": 100 * coverage["covered"] / coverage["total"]
+              if coverage["total"] else 100.0,
+              "coverage_weight": COVERAGE_WEIGHT}
     return Graded(score=score, passed=errors == 0 and score >= exercise.pass_mark,
                   result=result)
 
@@ -364,8 +397,9 @@ def grade_self_evaluation(exercise, entries: dict) -> Graded:
 # ---- monitoring ----------------------------------------------------------------------------
 
 def monitoring_rows(exercise) -> list[dict]:
-    """The snapshot rows with level, operator (from the reference row of the same name) and the
-    cause of a deviation (from the exercise data; objective when not given)."""
+    """The snapshot rows with level, operator (from the reference row of the same name), the
+    serious problems recorded on the row and the cause of a deviation (from the exercise data:
+    serious when a problem is recorded, objective when nothing is given)."""
     case = exercise.case
     reference = {row.name: row for row in case.reference_rows.all()}
     causes = (exercise.settings or {}).get("causes") if isinstance(exercise.settings,
@@ -380,11 +414,20 @@ def monitoring_rows(exercise) -> list[dict]:
             level1, level2, unit = "产出指标", "数量指标", ""
             op = {"negative": "<=", "qualitative": "qualitative"}.get(row.direction, ">=")
         cause = causes.get(row.name) if isinstance(causes.get(row.name), dict) else {}
+        # Unknown codes stay in the row so that `monitoring_problem` refuses the exercise.
+        problems = cause.get("problems") or []
         kind = cause.get("cause") if cause.get("cause") in (CAUSE_OBJECTIVE,
                                                             CAUSE_SERIOUS) else CAUSE_OBJECTIVE
+        if problems:
+            kind = CAUSE_SERIOUS
+        try:
+            facts = problem_labels(problems)
+        except MonitoringError:
+            facts = []
         rows.append({"name": row.name, "level1": level1, "level2": level2, "op": op,
                      "unit": unit, "target": row.target, "actual": row.progress,
-                     "cause": kind, "note": str(cause.get("note") or "")[:500]})
+                     "cause": kind, "problems": problems, "facts": facts,
+                     "note": str(cause.get("note") or "")[:500]})
     return rows
 
 
@@ -393,6 +436,11 @@ def monitoring_problem(exercise) -> str | None:
     rows = monitoring_rows(exercise)
     if not case.monitoring_month or not rows:
         return _(PROBLEM_NO_MONITORING)
+    try:
+        for row in rows:
+            problem_codes(row["problems"])
+    except MonitoringError as exc:
+        return str(exc)
     try:
         check_monitoring_answers(month=case.monitoring_month, rows=rows, answers=[],
                                  config=exercise_config(exercise))
@@ -530,9 +578,25 @@ RULE_GRADE = gettext_noop("Grade: 优 from 90, 良 from 80, 中 from 60, otherwi
 RULE_MONITORING = gettext_noop(
     "Rule: benchmark = annual target × month / 12; progress below 60 % of it is red, 60–80 % "
     "yellow, 80–120 % green, from 120 % blue. Reverse, quality, timeliness and cost "
-    "indicators: in range green, else red. Response: green or blue 继续执行; a red or yellow "
-    "deviation with an objective cause 调减预算并同步调整绩效目标; with a serious problem "
-    "暂停项目实施/调减预算/停止拨付.")
+    "indicators: in range green, else red. Response: where a serious problem was found "
+    "(illegal subcontracting, misappropriated funds, a major accident or loss…) "
+    "暂停项目实施/调减预算/停止拨付, whatever the light; otherwise green or blue 继续执行, and a "
+    "red or yellow deviation with an objective cause 调减预算并同步调整绩效目标.")
+RULE_GOAL_SCORE = gettext_noop(
+    "Score = {checker} % × the rule check score + {coverage} % × the coverage of the key "
+    "reference indicators (covered ÷ key indicators × 100). The rule check starts at 100 and "
+    "deducts {error} per error and {warning} per warning, at most {cap} times per rule; a "
+    "table with any error does not pass.")
+LINE_GOAL_SCORE = gettext_noop(
+    "Automatic score {score} = rule check {checker} × {checker_weight} % + key-indicator "
+    "coverage {coverage} × {coverage_weight} %.")
+RULE_FIND_ERRORS = gettext_noop(
+    "Scoring: a mark whose row and error type both match an injected mistake earns 1 point; a "
+    "mark on a faulty row with the wrong error type earns 0.5 point; a mark on a row without "
+    "an injected mistake earns nothing. Precision = points ÷ number of marks, recall = points "
+    "÷ number of injected mistakes, score = 100 × 2 × precision × recall ÷ (precision + "
+    "recall).")
+MARK_EXACT, MARK_PARTIAL, MARK_WRONG = "exact", "partial", "wrong"
 RULE_EXANTE_TOTAL = gettext_noop("The total is the sum of your five aspect scores.")
 RULE_EXANTE_CONCLUSION = gettext_noop("Conclusion: 80 and above 予以支持; 60 to below 80 "
                                       "调整完善后支持; below 60 不予支持.")
@@ -633,25 +697,57 @@ def _exante_view(result: dict, input_data: dict, revealed: bool) -> dict:
     return view
 
 
+def _goal_setting_view(result: dict) -> dict:
+    weight = result.get("coverage_weight")
+    if not isinstance(weight, int | float) or not isinstance(
+            result.get("checker_score"), int | float) or not isinstance(
+            result.get("coverage_score"), int | float):
+        return {}  # graded before coverage counted: the score was the checker's alone
+    checker, coverage = result["checker_score"], result["coverage_score"]
+    score = to_score((1 - weight) * checker + weight * coverage)
+    return {"score_line": _(LINE_GOAL_SCORE).format(
+        score=f"{float(score):g}", checker=f"{round(checker, 2):g}",
+        coverage=f"{round(coverage, 2):g}",
+        checker_weight=f"{100 * (1 - weight):g}", coverage_weight=f"{100 * weight:g}")}
+
+
 def _find_errors_view(result: dict, revealed: bool) -> dict:
     titles = {rule: title for rule, (title, _b) in rules_checker.RULES.items()}
-    false = {tuple(item) for item in result.get("false_marks") or []}
-    key = result.get("key") or []
+    key = [item for item in result.get("key") or [] if isinstance(item, dict)]
     messages = {(item.get("row"), item.get("rule")): item.get("message") for item in key}
-    marks = []
+    given: list[tuple] = []
     for mark in result.get("marks") or []:
-        row, rule = [*list(mark), None, None][:2]
-        correct = (row, rule) not in false
+        item = tuple([*list(mark), None, None][:2])
+        if item not in given:
+            given.append(item)
+    # Regrade from the stored key and marks so each row shows the credit the score counted
+    # (older results stored no per-mark credit).
+    detail = grade_error_marks_detail([(item.get("row"), item.get("rule")) for item in key],
+                                      given)
+    matched, missed = set(detail.matched), set(detail.missed)
+    false = set(detail.false_marks)
+    marks = []
+    for row, rule in given:
+        status = (MARK_EXACT if (row, rule) in matched else
+                  MARK_WRONG if (row, rule) in false else MARK_PARTIAL)
         marks.append({"row": row, "rule": rule, "title": titles.get(rule, ""),
-                      "correct": correct,
+                      "status": status, "correct": status == MARK_EXACT,
                       # The checker's explanation of a mistake the learner found is no leak.
-                      "message": messages.get((row, rule), "") if correct else ""})
-    found = sum(1 for item in key if item.get("found"))
-    view = {"marks": marks, "found": found, "injected": len(key),
-            "missed": len(key) - found, "precision": result.get("precision"),
-            "recall": result.get("recall")}
+                      "message": messages.get((row, rule), "") if status == MARK_EXACT
+                      else ""})
+    key_rows = []
+    for item in key:
+        pair = (item.get("row"), item.get("rule"))
+        status = (MARK_EXACT if pair in matched else
+                  MARK_WRONG if pair in missed else MARK_PARTIAL)
+        key_rows.append({**item, "status": status})
+    found = sum(1 for item in key_rows if item["status"] == MARK_EXACT)
+    partial = sum(1 for item in key_rows if item["status"] == MARK_PARTIAL)
+    view = {"marks": marks, "found": found, "partial": partial, "injected": len(key),
+            "missed": len(key) - found - partial, "precision": detail.precision,
+            "recall": detail.recall, "rule": _(RULE_FIND_ERRORS)}
     if revealed:
-        view["key"] = key
+        view["key"] = key_rows
         view["table"] = result.get("table")
     return view
 
@@ -669,6 +765,8 @@ def result_view(*, kind: str, input_data, result, revealed: bool,
         return _exante_view(result, input_data, revealed)
     if kind == "find_errors":
         return _find_errors_view(result, revealed)
+    if kind == "goal_setting":
+        return _goal_setting_view(result)
     return {}
 
 

@@ -127,3 +127,30 @@ def departments_for_filter(*, user):
 def exercises_for_filter(*, user) -> QuerySet[Exercise]:
     """Exercises offered in the reviewer list filter."""
     return Exercise.objects.select_related("case").order_by("title")
+
+
+def learners_reviewable_by(*, user):
+    """Learners the review queue's picker offers: every learner for reviewers and bureau staff,
+    the learners of their departments for department admins (as `submissions_visible_to`)."""
+    from departments.models import Learner
+    from departments.selectors import learners_visible_to
+
+    if not user_can_see_submissions(user):
+        return Learner.objects.none()
+    if user_can_review(user) or user_is_bureau(user):
+        return Learner.objects.select_related("user", "office__unit__department")
+    return learners_visible_to(user)
+
+
+def submissions_for_review_queue(*, user, learner_user_id: int | None = None,
+                                 learner_text: str = "", **filters
+                                 ) -> QuerySet[ExerciseSubmission]:
+    """The admin review queue: the reviewer list's filters plus one learner, chosen in the
+    picker (account id) or typed (name or 工号 contains the text)."""
+    from departments.selectors import learner_match_q
+
+    qs = submissions_for_review_list(user=user, **filters)
+    if learner_user_id:
+        return qs.filter(user_id=learner_user_id)
+    match = learner_match_q(text=learner_text, prefix="user__learner__")
+    return qs if match is None else qs.filter(match)

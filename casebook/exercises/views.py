@@ -6,11 +6,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext_noop
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from casebook.exercises import forms as exercise_forms
 from casebook.exercises import grading, selectors, services
@@ -22,16 +23,17 @@ from casebook.rules.excel import goal_table_workbook
 from casebook.rules.monitoring import LIGHT_LABELS, RESPONSES
 from casebook.rules.mutations import MutationError
 from casebook.rules.table import GoalTable, TableError
+from departments.selectors import learner_picker_results
 
 BASIS_CHOICES = ("计划标准", "历史标准", "行业标准", "预算支出标准", "其他标准")
 EDITOR_MIN_ROWS = 8
 EDITOR_BLANK_ROWS = 3
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REVIEW_PER_PAGE = 50
-MSG_UPLOADED = "The file was read: {count} rows. Check them, then submit."
-MSG_SUBMITTED = "Submitted: attempt {number}, score {score}."
-MSG_REVIEWED = "Review saved."
-ERR_EXERCISE_BROKEN = "This exercise cannot be shown: {problem}"
+MSG_UPLOADED = gettext_noop("The file was read: {count} rows. Check them, then submit.")
+MSG_SUBMITTED = gettext_noop("Submitted: attempt {number}, score {score}.")
+MSG_REVIEWED = gettext_noop("Review saved.")
+ERR_EXERCISE_BROKEN = gettext_noop("This exercise cannot be shown: {problem}")
 
 
 def _exercise(request, pk: int):
@@ -101,12 +103,14 @@ def _goal_setting_context(exercise, *, shown, editor_table: dict | None) -> dict
         "max_rows": grading.EXERCISE_MAX_ROWS,
         "autocomplete_url": reverse("casebook:indicator_autocomplete"),
         "func_class_code": exercise.case.func_class.code,
+        "scoring_rule": grading.goal_scoring_rule(exercise),
     }
 
 
 def _find_errors_context(exercise, *, user, next_attempt: int, can_submit: bool,
                          posted) -> dict:
-    context = {"rule_choices": grading.rule_choices(), "given_table_rules": []}
+    context = {"rule_choices": grading.rule_choices(), "given_table_rules": [],
+               "scoring_rule": _(grading.RULE_FIND_ERRORS)}
     if can_submit:
         table, _key = grading.find_errors_table(exercise, user_id=user.pk,
                                                 attempt_number=next_attempt)
@@ -149,6 +153,7 @@ def _kind_context(request, exercise, *, shown, can_submit: bool, next_attempt: i
         rows = [{"index": i, "name": r["name"], "level1": r["level1"], "level2": r["level2"],
                  "op_symbol": OPERATOR_SYMBOLS.get(r["op"], r["op"]), "target": r["target"],
                  "actual": r["actual"], "unit": r["unit"], "note": r["note"],
+                 "facts": r["facts"],
                  "given_light": posted.get(f"light-{i}", ""),
                  "given_response": posted.get(f"response-{i}", "")}
                 for i, r in enumerate(grading.monitoring_rows(exercise), start=1)]
@@ -312,30 +317,52 @@ def exercise_export(request, pk: int):
     return response
 
 
-# ---- reviewer views ------------------------------------------------------------------------
+# ---- reviewer views (inside the Wagtail admin, which requires a login and admin access;
+# routed by casebook.wagtail_hooks) -----------------------------------------------------------
 
 def _require_viewer(user):
     if not selectors.user_can_see_submissions(user):
         raise PermissionDenied
 
 
-@login_required
+def _pk(value) -> int | None:
+    value = str(value or "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
+@require_safe
 def review_list(request):
-    """Submissions to review: filters by exercise, department and date; scoped by role."""
+    """Submissions to review: filters by exercise, department, learner (picked by name or
+    工号) and date; scoped by role."""
     _require_viewer(request.user)
     form = exercise_forms.ReviewFilterForm(
         request.GET or None, exercises=selectors.exercises_for_filter(user=request.user),
         departments=selectors.departments_for_filter(user=request.user))
-    submissions = selectors.submissions_for_review_list(user=request.user, **form.filters())
+    learner_id = _pk(request.GET.get("learner"))
+    learner_text = "" if learner_id else (request.GET.get("learner_q") or "").strip()
+    submissions = selectors.submissions_for_review_queue(
+        user=request.user, learner_user_id=learner_id, learner_text=learner_text,
+        **form.filters())
     page = Paginator(submissions, REVIEW_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    learner = (selectors.learners_reviewable_by(user=request.user).filter(
+        user_id=learner_id).first() if learner_id else None)
     return render(request, "casebook/exercises/review_list.html", {
         "form": form, "page": page, "querystring": query.urlencode(),
-        "can_review": selectors.user_can_review(request.user)})
+        "can_review": selectors.user_can_review(request.user),
+        "learner": learner, "learner_text": learner_text})
 
 
-@login_required
+@require_safe
+def review_learners(request):
+    """The review queue's learner picker: JSON of learners in scope matching `q`."""
+    _require_viewer(request.user)
+    return JsonResponse({"results": learner_picker_results(
+        learners=selectors.learners_reviewable_by(user=request.user),
+        query=request.GET.get("q", ""))})
+
+
 @require_http_methods(["GET", "POST"])
 def review_detail(request, pk: int):
     """One submission with its input, result and audit trail; reviewers comment or override."""
@@ -357,7 +384,7 @@ def review_detail(request, pk: int):
                 errors = exc.messages
             else:
                 messages.success(request, _(MSG_REVIEWED))
-                return redirect("casebook:review_detail", pk=submission.pk)
+                return redirect("exercise_review:detail", pk=submission.pk)
     exercise = submission.exercise
     names = ([row["name"] for row in grading.monitoring_rows(exercise)]
              if exercise.kind == ExerciseKind.MONITORING else [])
@@ -371,3 +398,24 @@ def review_detail(request, pk: int):
         "form": form, "errors": errors, "can_review": can_review,
         "findings": submission.result.get("findings", []),
     }, status=400 if errors or form.errors else 200)
+
+
+# The old public addresses of the queue stay for links and bookmarks: they check the
+# permission first (a learner still gets 403, not the admin's login page), then go on.
+
+@login_required
+@require_safe
+def review_list_legacy(request):
+    """Old address of the review queue: on to the admin's, with the filters."""
+    _require_viewer(request.user)
+    url = reverse("exercise_review:index")
+    query = request.GET.urlencode()
+    return redirect(f"{url}?{query}" if query else url)
+
+
+@login_required
+@require_safe
+def review_detail_legacy(request, pk: int):
+    """Old address of one submission: on to the admin's."""
+    _require_viewer(request.user)
+    return redirect("exercise_review:detail", pk=pk)

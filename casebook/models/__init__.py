@@ -24,6 +24,7 @@ from casebook.models.pages import (
     CasePage,
     Difficulty,
     ProjectType,
+    SelfEvaluationRow,
 )
 
 __all__ = [
@@ -44,5 +45,6 @@ __all__ = [
     "IndicatorGram",
     "IndicatorSource",
     "ProjectType",
+    "SelfEvaluationRow",
     "SubmissionReview",
 ]

@@ -71,6 +71,11 @@ class FunctionalClass(models.Model):
         ]
 
     def __str__(self) -> str:
+        # Choosers and lists show every row of a code; a former name says so, and until when.
+        if self.valid_to is not None:
+            return str(_("%(code)s %(name)s (former name, %(first)s–%(last)s)") % {
+                "code": self.code, "name": self.name, "first": self.valid_from,
+                "last": self.valid_to})
         return f"{self.code} {self.name}"
 
     def clean(self):

@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.fields import RichTextField
 
@@ -91,7 +92,19 @@ class Exercise(models.Model):
         FieldRowPanel([FieldPanel("pass_mark"), FieldPanel("max_attempts"),
                        FieldPanel("published")]),
         MultiFieldPanel([FieldRowPanel([FieldPanel("error_count"), FieldPanel("seed")]),
-                         FieldPanel("settings")], heading=_("Kind-specific settings")),
+                         # Panel help (not the field's) so documenting the data needs no
+                         # migration.
+                         FieldPanel("settings", help_text=_(
+                             "Optional. Monitoring: {\"causes\": {\"indicator name\": "
+                             "{\"problems\": [\"misappropriation\"], \"cause\": "
+                             "\"objective\"|\"serious\", \"note\": \"…\"}}}. A recorded "
+                             "serious problem makes the expected response 暂停项目实施/调减预算/"
+                             "停止拨付 whatever the light. Problem codes: "
+                             "illegal_subcontracting, misappropriation, fraudulent_claims, "
+                             "major_accident, major_loss, target_unreachable. Ex-ante: "
+                             "{\"findings\": [{\"text\": \"…\", \"aspect\": "
+                             "\"立项必要性\"}]}."))],
+                        heading=_("Kind-specific settings")),
     ]
 
     class Meta:
@@ -191,7 +204,7 @@ class SubmissionReview(models.Model):
                                     verbose_name=_("old score"))
     new_score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True,
                                     verbose_name=_("new score"))
-    comment = models.TextField(verbose_name=_("comment"))
+    comment = models.TextField(verbose_name=pgettext_lazy("review", "comment"))
 
     class Meta:
         verbose_name = _("submission review")

@@ -22,6 +22,12 @@ Decisions where the report's rules overlap (one finding per defect, the most spe
 - R12's budget check compares Σ(unit cost × its quantity) + Σ(total-cost rows) with the budget
   only when at least one unit cost can be paired unambiguously with one 数量 row of the same
   unit; a single pair or total cost above the whole budget is an error on that row;
+- R08 takes the direction from the class before the name: every indicator declared in the cost
+  class (成本指标, or 产出—成本指标 in the 2020 frame) is reverse whatever its name, unless the
+  name states a decrease or saving (下降、节约…); outside it, name keywords decide;
+- R14 matches fixed phrases and verb–object patterns with a bounded gap inside one clause
+  ("召开…会", "开展…调研", "印发…文件/通知", "组织…检查"); services named like process work
+  (健康检查, 招聘会…) are exempt, and in a training or meeting project meetings are outputs;
 - R16 flags a target below the history value only for positive operators (>=, >);
 - R18 checks key numbers with a measurement unit (not years, dates or money) of the annual goal
   text; the fuzzy "key noun" half of R18 is not implemented (too noisy to be fair).
@@ -204,6 +210,11 @@ class _Context:
             self.l2[i] in self.cost_l2 and self.l1[i] in (self.config.output_level1,
                                                           self.config.cost_level1))
 
+    def is_cost_class(self, i: int) -> bool:
+        """Declared in the cost class: level 1 成本指标, or a valid cost level 2 (2020 frame)."""
+        return self.l1[i] == self.config.cost_level1 or (
+            self.l2[i] in self.cost_l2 and self.l2[i] in self.config.level2.get(self.l1[i], []))
+
     def is_percent(self, i: int) -> bool:
         return self.units[i] in self.percent
 
@@ -357,6 +368,12 @@ def _r08_direction(ctx: _Context, i: int) -> list[Finding]:
                    f"「{row.name}」的指标值 {row.value_text} 没有计算符号。"
                    "请选择 ≥、≤、＝、＞ 或 ＜，正向指标用 ≥，成本、时限等反向指标用 ≤。")]
     if _any(name, config.decrease_words):
+        return []  # 下降率、节约资金: a decrease or saving is wanted, so ≥ is right
+    if ctx.is_cost_class(i):
+        if row.op in (">=", ">"):
+            return [_f("R08", WARNING, i + 1,
+                       f"「{row.name}」属于成本指标，成本指标是反向指标（越低越好；"
+                       f"节约、下降类指标除外），计算符号却是“{row.op}”。请改为“≤”。")]
         return []
     if _any(name, config.positive_keywords):
         if row.op in ("<=", "<"):
@@ -542,15 +559,37 @@ def _r13_count(ctx: _Context) -> list[Finding]:
     return out
 
 
+_CLAUSE_BREAK = r"\s，,。；;、：:（）()"
+
+
+def process_work_phrase(name: str, config: CheckerConfig) -> tuple[str, str] | None:
+    """(phrase, object) of the first R14 verb–object pattern in `name` ("召开…会"), or None."""
+    gap = max(0, int(config.process_work_gap))
+    for verb, objects in config.process_work_patterns.items():
+        if not isinstance(verb, str) or not verb or not isinstance(objects, list):
+            continue  # a malformed bureau override must not break the checker
+        for obj in objects:
+            if not isinstance(obj, str) or not obj:
+                continue
+            # Non-greedy and within one clause: the nearest object after the verb.
+            found = re.search(f"{re.escape(verb)}[^{_CLAUSE_BREAK}]{{0,{gap}}}?{re.escape(obj)}",
+                              name)
+            if found:
+                return found.group(0), obj
+    return None
+
+
 def _r14_process(ctx: _Context, i: int) -> list[Finding]:
-    config, row = ctx.config, ctx.rows[i]
+    config, row, name = ctx.config, ctx.rows[i], ctx.names[i]
     if ctx.l1[i] not in (config.output_level1, config.benefit_level1):
         return []
-    word = _any(ctx.names[i], config.process_work_names)
+    word, obj = _any(name, config.process_work_names), None
+    if not word and not _any(name, config.process_work_exempt_words):
+        word, obj = process_work_phrase(name, config) or (None, None)
     if not word:
         return []
-    if _any(ctx.table.project, config.training_project_words) and \
-            _any(ctx.names[i], config.training_allowed_names):
+    if _any(ctx.table.project, config.training_project_words) and (
+            _any(name, config.training_allowed_names) or obj in config.training_allowed_objects):
         return []
     return [_f("R14", WARNING, i + 1,
                f"「{row.name}」（“{word}”）是过程性或日常工作，不是项目的产出或效益"

@@ -15,12 +15,13 @@ import logging
 from dataclasses import asdict, dataclass, field, fields
 
 from casebook.rules.i18n import gettext as _
+from casebook.rules.i18n import gettext_noop
 
 logger = logging.getLogger(__name__)
 
-ERR_UNKNOWN_KEY = "Unknown configuration key {key!r}."
-ERR_KEY_TYPE = "Configuration key {key!r} has the wrong type."
-ERR_NOT_OBJECT = "The configuration overrides must be an object."
+ERR_UNKNOWN_KEY = gettext_noop("Unknown configuration key {key!r}.")
+ERR_KEY_TYPE = gettext_noop("Configuration key {key!r} has the wrong type.")
+ERR_NOT_OBJECT = gettext_noop("The configuration overrides must be an object.")
 
 LEVEL2_2021 = {
     "成本指标": ["经济成本指标", "社会成本指标", "生态环境成本指标"],
@@ -104,8 +105,20 @@ class CheckerConfig:
         "召开会议", "开展调研", "印发文件", "下发文件", "按时上报", "资金拨付及时率",
         "资金拨付率", "预算执行率", "资金执行率", "资金支付率", "支出进度", "会议次数",
         "召开会议次数", "出台文件"])
+    # R14 verb–object patterns: a verb, at most `process_work_gap` characters of the same clause,
+    # then one of its objects ("召开养护工作推进会", "印发专项资金管理通知").
+    process_work_patterns: dict[str, list[str]] = field(default_factory=lambda: {
+        "召开": ["会"], "开展": ["调研"], "组织": ["检查", "调研"],
+        "印发": ["文件", "通知"], "下发": ["文件", "通知"], "出台": ["文件"],
+        "按时": ["上报", "报送"]})
+    process_work_gap: int = 8
+    # Services that read like process work but are what the project delivers.
+    process_work_exempt_words: list[str] = field(default_factory=lambda: [
+        "健康检查", "体格检查", "医学检查", "运动会", "博览会", "展销会", "招聘会", "交易会"])
     training_project_words: list[str] = field(default_factory=lambda: ["培训", "会议", "会务"])
     training_allowed_names: list[str] = field(default_factory=lambda: ["会议次数", "召开会议"])
+    # In a training or meeting project, verb–object hits with these objects are its outputs.
+    training_allowed_objects: list[str] = field(default_factory=lambda: ["会"])
     macro_benefit_words: list[str] = field(default_factory=lambda: [
         "GDP", "地区生产总值", "国内生产总值", "财政收入增长", "全市经济发展", "全县经济发展",
         "全区经济发展", "经济社会发展", "税收增长", "招商引资", "全市经济", "全省经济"])

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from casebook.rules.config import CheckerConfig, default_config
 from casebook.rules.i18n import gettext as _
+from casebook.rules.i18n import gettext_noop
 from casebook.rules.table import parse_number
 
 ASPECTS = ("立项必要性", "投入经济性", "绩效目标合理性", "实施方案可行性", "筹资合规性")
@@ -31,9 +32,9 @@ TYPICAL_FINDINGS = {
     "资金来源不符合规定（如违规举债）": "筹资合规性",
 }
 
-ERR_ASPECT = "Unknown aspect {name!r}."
-ERR_POINTS = "The points of {name} must be a number from 0 to {limit}."
-ERR_MISSING = "Aspect {name} has no score."
+ERR_ASPECT = gettext_noop("Unknown aspect {name!r}.")
+ERR_POINTS = gettext_noop("The points of {name} must be a number from 0 to {limit}.")
+ERR_MISSING = gettext_noop("Aspect {name} has no score.")
 
 
 class ExAnteError(ValueError):

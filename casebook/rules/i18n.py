@@ -13,3 +13,8 @@ def gettext(message: str) -> str:
         return django_gettext(message)
     except Exception:  # translation must never break validation
         return message
+
+
+def gettext_noop(message: str) -> str:
+    """Mark a module-level message for `makemessages`; it is translated where it is shown."""
+    return message

@@ -9,9 +9,14 @@
 - Qualitative (any class): 达到 green, 部分达到(并具备一定效果) yellow, 未达到 red.
 - 质量/时效/成本 indicators: in range green, else red (dates compare as dates).
 
-Deviation responses (136号): light green/blue → 继续执行; yellow/red with an objective cause
-(policy change, emergency) → 调减预算并同步调整绩效目标; with a serious problem (large deviation,
-losses, risks) → 暂停项目实施/调减预算/停止拨付.
+Deviation responses (财预〔2019〕136号): a serious problem recorded against the indicator
+(illegal subcontracting, misappropriated funds, …; see `SERIOUS_PROBLEMS`) → 暂停项目实施/调减预算/
+停止拨付 whatever the light, because the light measures progress and a project on schedule can
+still be losing money; otherwise green/blue → 继续执行, and yellow/red with an objective cause
+(policy change, emergency) → 调减预算并同步调整绩效目标.
+
+Serious problems are facts of the snapshot given as codes (`problems`), never guessed from the
+wording of a note, so an answer key cannot silently contradict its own case.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from fractions import Fraction
 
 from casebook.rules.config import CheckerConfig, default_config, level_key
 from casebook.rules.i18n import gettext as _
+from casebook.rules.i18n import gettext_noop
 from casebook.rules.table import normalise_op, parse_date, parse_number
 
 RED, YELLOW, GREEN, BLUE = "red", "yellow", "green", "blue"
@@ -37,14 +43,26 @@ SUSPEND = "暂停项目实施/调减预算/停止拨付"
 RESPONSES = (CONTINUE, ADJUST, SUSPEND)
 CAUSE_OBJECTIVE, CAUSE_SERIOUS = "objective", "serious"
 
+# Serious problems a monitoring snapshot may record against an indicator (136号: violations of
+# financial discipline, losses, risks). Codes are the data; the labels are shown to learners.
+SERIOUS_PROBLEMS: dict[str, str] = {
+    "illegal_subcontracting": gettext_noop("Illegal subcontracting or transfer of the contract"),
+    "misappropriation": gettext_noop("Project funds diverted or misappropriated"),
+    "fraudulent_claims": gettext_noop("False claims or fraudulently obtained funds"),
+    "major_accident": gettext_noop("Major safety or quality accident"),
+    "major_loss": gettext_noop("Major loss or risk of loss"),
+    "target_unreachable": gettext_noop("The performance target can no longer be reached"),
+}
+
 QUALITATIVE_LIGHTS = {"达到": GREEN, "达成": GREEN, "达到预期目标": GREEN,
                       "部分达到": YELLOW, "部分达成": YELLOW, "部分达到并具备一定效果": YELLOW,
                       "未达到": RED, "未达成": RED}
 
-ERR_MONTH = "The month must be a whole number from 1 to 12."
-ERR_VALUE = "Target and actual must both be numbers or both dates."
-ERR_QUALITATIVE = "Unknown qualitative progress (use 达到, 部分达到 or 未达到)."
-ERR_CAUSE = "A yellow or red light needs a cause: objective or serious."
+ERR_MONTH = gettext_noop("The month must be a whole number from 1 to 12.")
+ERR_VALUE = gettext_noop("Target and actual must both be numbers or both dates.")
+ERR_QUALITATIVE = gettext_noop("Unknown qualitative progress (use 达到, 部分达到 or 未达到).")
+ERR_CAUSE = gettext_noop("A yellow or red light needs a cause: objective or serious.")
+ERR_PROBLEM = gettext_noop("Unknown serious problem {code}; use one of: {codes}.")
 
 
 class MonitoringError(ValueError):
@@ -108,15 +126,38 @@ def traffic_light(*, month: int, level1: str, level2: str, op: str, target, actu
     return BLUE
 
 
-def deviation_response(*, light: str, cause: str | None = None) -> str:
-    """The response key: continue, or adjust (objective cause) / suspend (serious problem)."""
+def problem_codes(problems) -> list[str]:
+    """The serious-problem codes of a snapshot row, validated; MonitoringError on unknown ones."""
+    if problems in (None, ""):
+        return []
+    items = [problems] if isinstance(problems, str) else problems
+    if not isinstance(items, list | tuple):
+        items = [items]
+    codes: list[str] = []
+    for code in items:
+        if not isinstance(code, str) or code not in SERIOUS_PROBLEMS:
+            raise MonitoringError(_(ERR_PROBLEM).format(code=str(code)[:40],
+                                                        codes=", ".join(SERIOUS_PROBLEMS)))
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+def problem_labels(problems) -> list[str]:
+    """The learner-facing names of the serious problems recorded on a row."""
+    return [_(SERIOUS_PROBLEMS[code]) for code in problem_codes(problems)]
+
+
+def deviation_response(*, light: str, cause: str | None = None, problems=()) -> str:
+    """The response key: suspend on a serious problem whatever the light; otherwise continue
+    (green/blue) or adjust (yellow/red with an objective cause)."""
     light = LIGHT_ALIASES.get(str(light).strip().lower(), LIGHT_ALIASES.get(str(light).strip()))
+    if problem_codes(problems) or cause == CAUSE_SERIOUS:
+        return SUSPEND
     if light in (GREEN, BLUE):
         return CONTINUE
     if cause == CAUSE_OBJECTIVE:
         return ADJUST
-    if cause == CAUSE_SERIOUS:
-        return SUSPEND
     raise MonitoringError(_(ERR_CAUSE))
 
 
@@ -138,14 +179,15 @@ class MonitoringCheck:
 
 def check_monitoring_answers(*, month: int, rows: list[dict], answers: list[dict],
                              config: CheckerConfig | None = None) -> list[MonitoringCheck]:
-    """Grade lights and responses; rows carry level1/level2/op/target/actual/cause."""
+    """Grade lights and responses; rows carry level1/level2/op/target/actual/cause/problems."""
     checks = []
     for position, row in enumerate(rows):
         light = traffic_light(month=month, level1=row.get("level1", ""),
                               level2=row.get("level2", ""), op=row.get("op", ""),
                               target=row.get("target"), actual=row.get("actual"), config=config)
-        response = deviation_response(light=light, cause=row.get("cause") or (
-            None if light in (GREEN, BLUE) else CAUSE_OBJECTIVE))
+        response = deviation_response(light=light, problems=row.get("problems"),
+                                      cause=row.get("cause") or (
+                                          None if light in (GREEN, BLUE) else CAUSE_OBJECTIVE))
         answer = answers[position] if position < len(answers) and \
             isinstance(answers[position], dict) else {}
         given_light = LIGHT_ALIASES.get(str(answer.get("light") or "").strip().lower(),

@@ -41,18 +41,19 @@ from dataclasses import dataclass, field
 
 from casebook.rules.config import CheckerConfig, default_config, level_key
 from casebook.rules.i18n import gettext as _
+from casebook.rules.i18n import gettext_noop
 from casebook.rules.table import MAX_ABS_NUMBER, normalise_op, parse_date, parse_number
 
-ERR_NOT_OBJECT = "The self-evaluation must be a JSON object with a \"rows\" list."
-ERR_ROW = "Row {row}: {problem}"
-ERR_MIXED_WEIGHTS = "Either every row has a weight or none does."
-ERR_RATE = "The budget execution rate is missing or not a number between 0 and 1000."
-PROBLEM_TARGET = "the target is not a number or date"
-PROBLEM_ACTUAL = "the actual value is not a number or date"
-PROBLEM_BAND = "unknown qualitative band (use 达成, 部分达成 or 未达成)"
-PROBLEM_BAND_PERCENT = "band_percent lies outside its band"
-PROBLEM_WEIGHT = "the weight must be a number between 0 and 100"
-PROBLEM_RULE = "unknown scoring rule"
+ERR_NOT_OBJECT = gettext_noop("The self-evaluation must be a JSON object with a \"rows\" list.")
+ERR_ROW = gettext_noop("Row {row}: {problem}")
+ERR_MIXED_WEIGHTS = gettext_noop("Either every row has a weight or none does.")
+ERR_RATE = gettext_noop("The budget execution rate is missing or not a number between 0 and 1000.")
+PROBLEM_TARGET = gettext_noop("the target is not a number or date")
+PROBLEM_ACTUAL = gettext_noop("the actual value is not a number or date")
+PROBLEM_BAND = gettext_noop("unknown qualitative band (use 达成, 部分达成 or 未达成)")
+PROBLEM_BAND_PERCENT = gettext_noop("band_percent lies outside its band")
+PROBLEM_WEIGHT = gettext_noop("the weight must be a number between 0 and 100")
+PROBLEM_RULE = gettext_noop("unknown scoring rule")
 MAX_ROWS = 500
 
 BAND_ALIASES = {"达成": "达成", "达到": "达成", "达到预期目标": "达成", "部分达成": "部分达成",

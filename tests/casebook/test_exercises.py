@@ -394,14 +394,17 @@ def test_monitoring_lights_computed_by_hand(learner_client, monitoring_exercise)
     answers = {"light-1": "green", "light-2": "blue", "light-3": "blue", "light-4": "green"}
     for i in range(1, 5):
         answers[f"response-{i}"] = CONTINUE
+    # Row 2 is ahead of schedule, but the case records a serious problem there: suspend.
+    answers["response-2"] = SUSPEND
     assert learner_client.post(url(monitoring_exercise), answers).status_code == 302
     assert ExerciseSubmission.objects.get().score == 100
-    answers["light-2"], answers["response-2"] = "red", SUSPEND
+    answers["light-2"], answers["response-2"] = "red", CONTINUE
     learner_client.post(url(monitoring_exercise), answers)
     second = ExerciseSubmission.objects.get(attempt_number=2)
     assert second.score == 75
     check = second.result["checks"][1]
     assert check["expected_light"] == "blue" and not check["light_correct"]
+    assert check["expected_response"] == SUSPEND and not check["response_correct"]
 
 
 def test_monitoring_missing_answers_are_refused(learner_client, monitoring_exercise):
@@ -444,9 +447,10 @@ def test_ex_ante_scores_out_of_range_are_refused(learner_client, exante_exercise
 # ---- suitability and demo ------------------------------------------------------------------
 
 def test_an_exercise_needs_suitable_case_data(make_case):
-    case = make_case(monitoring=None)
+    case = make_case(monitoring=None, self_evaluation=None)
     for kind in ("self_evaluation", "monitoring"):
-        with pytest.raises(Exception, match="no usable"):
+        # The editor reads why in Chinese (该案例没有可用的自评数据 / 运行监控数据).
+        with pytest.raises(Exception, match="该案例没有可用的"):
             make_exercise(case, kind)
 
 

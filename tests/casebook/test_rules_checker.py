@@ -214,6 +214,39 @@ def test_r08_decrease_rate_with_greater_or_equal_is_fine(framework):
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("name", ["每公里养护财政投入", "户均改造补助", "农村公路养护资金"])
+def test_r08_every_cost_class_indicator_is_reverse_whatever_its_name(framework, name):
+    data = clean_table(framework)
+    rows(data)[0].update(name=name, op=">=")
+    finding = only(check(data), "R08", 1)
+    assert "成本指标" in finding.message and "≤" in finding.message
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("op", ["<=", "=", "<"])
+def test_r08_cost_class_indicators_with_reverse_or_fixed_operators_are_fine(framework, op):
+    data = clean_table(framework)
+    rows(data)[0].update(name="每公里养护财政投入", op=op)
+    assert check(data).findings == []
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("name,unit,value", [("养护单位成本降低率", "%", 5),
+                                             ("养护资金节约额", "万元", 10)])
+def test_r08_cost_class_decrease_and_saving_indicators_may_use_greater_or_equal(
+        framework, name, unit, value):
+    data = clean_table(framework)
+    rows(data)[0].update(name=name, op=">=", unit=unit, value=value)
+    assert "R08" not in [f.rule for f in check(data).findings]
+
+
+def test_r08_a_cost_level2_misplaced_under_output_is_reported_by_r02_only():
+    data = clean_table("2021")
+    rows(data)[1].update(level2="经济成本指标")  # 农村公路日常养护里程 >= 1000 公里
+    assert [f.rule for f in check(data).findings] == ["R02"]
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
 @pytest.mark.parametrize("value", [100, 70])
 def test_r09_satisfaction_100_or_low(framework, value):
     data = clean_table(framework)
@@ -338,6 +371,74 @@ def test_r14_meetings_are_legitimate_outputs_of_a_meeting_project():
     data["project"] = "2026年农村公路养护培训及会议项目"
     rows(data)[2].update(name="召开养护工作会议次数", unit="次")
     assert check(data).findings == []
+
+
+R14_PHRASINGS = [
+    # 召开…会
+    "召开养护工作推进会次数", "召开全县公路养护现场会", "召开危桥改造专题调度会场次",
+    # 开展…调研
+    "开展农村公路养护专题调研次数", "开展实地调研", "组织路况调研次数",
+    # 印发…文件/通知
+    "印发养护管理制度文件数量", "印发年度养护资金管理通知", "下发危桥改造工作通知份数",
+    "出台养护考核文件",
+    # 组织…检查
+    "组织开展路况安全检查次数", "组织养护质量检查", "组织专项检查",
+    # fixed phrases
+    "按时上报养护统计报表", "召开会议次数",
+]
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("name", R14_PHRASINGS)
+def test_r14_process_work_is_found_with_words_between_verb_and_object(framework, name):
+    data = clean_table(framework)
+    rows(data)[2].update(name=name, unit="次")
+    finding = only(check(data), "R14", 3, ignore_info=True)
+    assert finding.severity == "warning" and "过程性或日常工作" in finding.message
+
+
+@pytest.mark.parametrize("name", ["召开养护工作推进会次数", "召开全县公路养护现场会"])
+def test_r14_meetings_phrased_freely_are_outputs_of_a_meeting_project(name):
+    data = clean_table()
+    data["project"] = "2026年农村公路养护培训及会议项目"
+    rows(data)[2].update(name=name, unit="次")
+    assert check(data).findings == []
+
+
+@pytest.mark.parametrize("name", ["印发年度养护资金管理通知", "组织养护质量检查"])
+def test_r14_other_process_work_is_still_found_in_a_meeting_project(name):
+    data = clean_table()
+    data["project"] = "2026年农村公路养护培训及会议项目"
+    rows(data)[2].update(name=name, unit="次")
+    only(check(data), "R14", 3, ignore_info=True)
+
+
+@pytest.mark.parametrize("name", ["组织65岁以上老年人健康检查人次", "完成危桥检查座数",
+                                  "召开", "养护会议室改造面积", "开展，后续调研"])
+def test_r14_services_and_unrelated_words_are_not_process_work(name):
+    data = clean_table()
+    rows(data)[2].update(name=name, unit="人次" if "人次" in name else "座")
+    assert "R14" not in [f.rule for f in check(data).findings]
+
+
+def test_r14_gap_between_verb_and_object_is_bounded_by_configuration():
+    data = clean_table()
+    rows(data)[2].update(name="召开养护工作推进会次数", unit="次")
+    assert "R14" not in [f.rule for f in check(data, CheckerConfig.from_dict(
+        {"process_work_gap": 2})).findings]
+    only(check(data, CheckerConfig.from_dict({"process_work_gap": 6})), "R14", 3,
+         ignore_info=True)
+
+
+def test_demo_case_reference_tables_have_no_direction_or_process_findings():
+    from casebook.demo_cases import CASES
+
+    for case in CASES:
+        data = {"framework": case["framework"], "project": case["title"],
+                "budget_wan": case["budget_wan"], "year": case["year"],
+                "multi_year": case["multi_year"], "overall_goal": case["overall_goal"],
+                "annual_goal": case["annual_goal"], "indicators": case["indicators"]}
+        assert check(data).findings == [], case["code"]
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)

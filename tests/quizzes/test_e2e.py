@@ -10,7 +10,7 @@ from quizzes import demo, services, tasks
 from quizzes.models import Attempt, AttemptStatus, Quiz
 from tests.departments.factories import PASSWORD, LearnerFactory
 
-from .conftest import essay, make_quiz, true_false
+from .conftest import essay, make_quiz, single, true_false
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -117,7 +117,7 @@ def test_reviewer_marks_an_essay_and_the_learner_result_updates(live_server, pag
     login(page, live_server, "E0001")
     page.goto(f"{live_server.url}/quizzes/attempts/{attempt.pk}/result/")
     summary = page.inner_text("#result-summary")
-    assert "8 / 10（80%）" in summary  # the Chinese UI uses full-width brackets
+    assert "得分 8/10（80%），及格线 60%" in summary  # points, percentage and pass mark
     assert "要点齐全" in page.content()
     page.screenshot(path=f"{output_path}/quiz-marked-result.png", full_page=True)
 
@@ -147,3 +147,31 @@ def test_editor_imports_a_question_file_with_preview(live_server, page, output_p
     page.click("main form[action$='/'] button[type=submit]")
     page.wait_for_load_state()
     assert Question.objects.filter(bank__name="浏览器导入题库").count() > 0
+
+
+def test_practice_check_keeps_the_learner_at_the_checked_question(live_server, page,
+                                                                  output_path, bank):
+    questions = [services.question_create(bank=bank, data=single(text=f"第{n}题：核心是什么？"))
+                 for n in range(1, 9)]
+    quiz = make_quiz(questions, title="随堂练习", mode="practice", feedback_timing="each")
+    LearnerFactory(staff_number="P0001")
+    login(page, live_server, "P0001")
+    page.goto(f"{live_server.url}/quizzes/{quiz.pk}/")
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("#attempt-form")
+    last = page.locator("fieldset[data-question]").last
+    question_id = last.get_attribute("data-question")
+    last.locator("input[type=radio]").first.check()
+    last.locator("button[value^='check:']").click()
+    page.wait_for_load_state()
+    assert page.url.endswith(f"#q-{question_id}")
+    checked = page.locator(f"#q-{question_id}")
+    checked.locator(".question__outcome").wait_for()
+    # Not back at the top: the checked question and its feedback are on screen.
+    assert page.evaluate("window.scrollY") > 0
+    box = checked.bounding_box()
+    assert 0 <= box["y"] < page.viewport_size["height"]
+    outcome = checked.locator(".question__outcome").inner_text()
+    assert "正确" in outcome or "错误" in outcome
+    assert "不完全正确" not in outcome
+    page.screenshot(path=f"{output_path}/quiz-practice-check-in-place.png", full_page=False)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
+from portal import uploads
 from quizzes import formats, types
 from quizzes.formats import common, xlsx
 from quizzes.formats.xlsx import HEADERS
@@ -195,7 +196,8 @@ def test_a_zip_that_is_not_a_workbook_is_refused():
 def test_a_zip_bomb_is_refused_without_unpacking():
     result = formats.parse(_zip_bomb(), format="xlsx")
 
-    assert [str(e) for e in result.errors] == [str(xlsx.ERR_UNPACKED_TOO_LARGE)]
+    assert [str(e) for e in result.errors] == [
+        str(uploads.ERR_XLSX_PART_TOO_LARGE % {"limit": "50"})]
 
 
 def test_a_file_over_5_mb_is_refused(tmp_path):

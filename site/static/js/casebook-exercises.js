@@ -19,19 +19,49 @@
     });
   }
 
-  function filterLevel2(body) {
+  // [[level 1, [level 2, ...]], ...] of the exercise's framework and year, from the server.
+  var level2Groups = null;
+
+  function readLevel2Groups() {
+    var node = document.getElementById("goal-level2-options");
+    if (!node) { return null; }
+    try { return JSON.parse(node.textContent); } catch (error) { return null; }
+  }
+
+  function isKnownLevel2(name) {
+    return level2Groups.some(function (group) { return group[1].indexOf(name) !== -1; });
+  }
+
+  // Rebuild the level-2 choices of a row: only the classes of its level 1 (all, grouped, while
+  // level 1 is empty or unknown). A choice that no longer fits is cleared; on page load an
+  // unknown value from an uploaded table is kept so that the learner sees what was read.
+  function filterLevel2(body, keepUnknown) {
     var level1 = body.querySelector("[data-field='level1']");
     var level2 = body.querySelector("[data-field='level2']");
-    if (!level1 || !level2) { return; }
-    Array.prototype.forEach.call(level2.querySelectorAll("optgroup"), function (group) {
-      var match = !level1.value || group.getAttribute("data-level1") === level1.value;
-      group.hidden = !match;
-      group.disabled = !match;
+    if (!level1 || !level2 || !level2Groups) { return; }
+    var current = level2.value;
+    var blank = level2.options.length ? level2.options[0].textContent : "—";
+    var known = level2Groups.some(function (group) { return group[0] === level1.value; });
+    level2.textContent = "";
+    level2.appendChild(new Option(blank, ""));
+    level2Groups.forEach(function (group) {
+      if (known && group[0] !== level1.value) { return; }
+      var parent = level2;
+      if (!known) {
+        parent = document.createElement("optgroup");
+        parent.label = group[0];
+        level2.appendChild(parent);
+      }
+      group[1].forEach(function (name) { parent.appendChild(new Option(name, name)); });
     });
-    var selected = level2.options[level2.selectedIndex];
-    if (selected && selected.parentNode.tagName === "OPTGROUP" && selected.parentNode.disabled) {
-      level2.value = "";
+    var offered = Array.prototype.some.call(level2.options, function (option) {
+      return option.value === current;
+    });
+    if (!offered && keepUnknown === true && current && !isKnownLevel2(current)) {
+      level2.appendChild(new Option(current, current));
+      offered = true;
     }
+    level2.value = offered ? current : "";
   }
 
   function clearRow(body) {
@@ -151,7 +181,8 @@
     if (!table) { return; }
     var maxRows = parseInt(form.getAttribute("data-max-rows"), 10) || 60;
     document.documentElement.classList.add("js");
-    rows(table).forEach(filterLevel2);
+    level2Groups = readLevel2Groups();
+    rows(table).forEach(function (body) { filterLevel2(body, true); });
 
     table.addEventListener("change", function (event) {
       if (event.target.getAttribute("data-field") === "level1") {
