@@ -6,10 +6,11 @@ import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 SITE_DIR = BASE_DIR / "site"
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 env.read_env(BASE_DIR / ".env", overwrite=False)
+# Local state of the embedded defaults: SQLite file, Celery's filesystem queue, media, static.
+VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
 
 # --- Core -------------------------------------------------------------------
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me")
@@ -58,6 +59,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.ChineseFirstLocaleMiddleware",
+    # After the language is chosen (its 400 is translated), before anything reads the session.
+    "portal.middleware.RequestTextGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -151,7 +154,10 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [SITE_DIR / "locale"]
+# site/locale: our strings (first, so they win). site/locale_overrides: only translations
+# Wagtail/Django lack for msgids of theirs (tests/check_catalogue.py keeps the two apart and
+# refuses project entries that relabel one of their msgids; ours take a pgettext context).
+LOCALE_PATHS = [SITE_DIR / "locale", SITE_DIR / "locale_overrides"]
 TIME_ZONE = env("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
@@ -183,6 +189,24 @@ ROSTER_MAX_UPLOAD_BYTES = env.int("ROSTER_MAX_UPLOAD_BYTES", default=10 * 1024 *
 ROSTER_MAX_ROWS = env.int("ROSTER_MAX_ROWS", default=50_000)
 # Imports with more rows than this run in the background worker.
 ROSTER_ASYNC_THRESHOLD = env.int("ROSTER_ASYNC_THRESHOLD", default=500)
+# Every uploaded .xlsx (portal.uploads): refused before parsing when the zip would unpack past
+# these sizes or is compressed beyond any real spreadsheet (zip bombs); rows are streamed and
+# reading stops at a cell longer than Excel's own limit, and a sheet with more than the caller's
+# row limit plus UPLOAD_MAX_BLANK_ROWS rows (filled or blank) is refused rather than read on.
+# The shared-strings part (every text cell of a workbook, loaded before any row is read) is
+# refused past UPLOAD_XLSX_MAX_SHARED_STRINGS_BYTES; a real 50,000-row roster needs about 9 MB.
+UPLOAD_XLSX_MAX_UNCOMPRESSED_BYTES = env.int(
+    "UPLOAD_XLSX_MAX_UNCOMPRESSED_BYTES", default=100 * 1024 * 1024
+)
+UPLOAD_XLSX_MAX_PART_BYTES = env.int("UPLOAD_XLSX_MAX_PART_BYTES", default=50 * 1024 * 1024)
+UPLOAD_XLSX_MAX_COMPRESSION_RATIO = env.int("UPLOAD_XLSX_MAX_COMPRESSION_RATIO", default=100)
+UPLOAD_XLSX_MAX_PARTS = env.int("UPLOAD_XLSX_MAX_PARTS", default=1000)
+UPLOAD_XLSX_MAX_SHARED_STRINGS_BYTES = env.int(
+    "UPLOAD_XLSX_MAX_SHARED_STRINGS_BYTES", default=16 * 1024 * 1024
+)
+UPLOAD_MAX_BLANK_ROWS = env.int("UPLOAD_MAX_BLANK_ROWS", default=100_000)
+UPLOAD_MAX_CELL_CHARS = env.int("UPLOAD_MAX_CELL_CHARS", default=32_767)
+UPLOAD_JSON_MAX_DEPTH = env.int("UPLOAD_JSON_MAX_DEPTH", default=32)
 
 # --- Email ------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -200,6 +224,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),
         "processed_folder": str(_celery_dir / "processed"),
+        # Exchange bindings (remote control, broadcast); Kombu's default is ./control, which
+        # wrote control/*.exchange into whatever directory a worker was started from.
+        "control_folder": str(_celery_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -246,7 +273,10 @@ WAGTAILUSERS_PASSWORD_REQUIRED = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A 403 is logged as django.request's one line, without the PermissionDenied traceback.
+    "filters": {"permission_denied_one_line": {"()": "portal.logfilters.PermissionDeniedOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "filters": ["permission_denied_one_line"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},

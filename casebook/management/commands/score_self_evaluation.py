@@ -2,8 +2,8 @@
 
     python manage.py score_self_evaluation PATH [--format json|text]
 
-PATH is a JSON file in the format of shared/domain/selfeval_example.json (see
-casebook/rules/selfeval.py for every accepted key). Output (json, one line, UTF-8):
+PATH is a JSON file in the self-evaluation interchange format (casebook/rules/selfeval.py lists
+every accepted key; tests/casebook/tables/ holds examples). Output (json, one line, UTF-8):
     {"budget_score": 9.5, "rows": [{"row", "name", "level1", "rule", "weight", "score", "met",
      "explanation_missing"}], "total": 91.72, "grade": "优", "missing_explanations": [2, 5],
      "notes": [...]}
