@@ -40,11 +40,15 @@ def seed(*, log, directory: Path = DEMO_DIR) -> dict[str, int]:
         log(f"courses: no course files in {directory}; course list left empty")
     for data in items:
         course_upsert(index=index, data=data)
+    counts = {"courses": CoursePage.objects.live().count(),
+              "lessons": LessonPage.objects.live().count()}
     plan = plan_seed()
-    return {"courses": CoursePage.objects.live().count(),
-            "lessons": LessonPage.objects.live().count(),
-            "plan assignments": PlanAssignment.objects.filter(requirement__plan=plan).count()
-            if plan else 0}
+    if plan is not None:
+        counts["plan assignments"] = PlanAssignment.objects.filter(
+            requirement__plan=plan).count()
+    else:
+        log("courses: the demo plan's courses are missing; no training plan published")
+    return counts
 
 
 # The demo plan's requirements by position: the course titles of courses/demo/*.json.
