@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from modelcluster.forms import BaseChildFormSet
 from modelcluster.models import ClusterableModel
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
@@ -39,12 +40,26 @@ class TrainingPlanForm(WagtailAdminModelForm):
                     if form.cleaned_data and not form.cleaned_data.get("DELETE")]
             if not kept:
                 raise ValidationError(ERROR_NO_REQUIREMENTS, code="no_requirements")
-            pairs = [(item["position"], item["course"].pk) for item in kept]
-            if len(pairs) != len(set(pairs)):
-                raise ValidationError(ERROR_DUPLICATE_REQUIREMENT, code="duplicate_requirement")
         if not cleaned.get("all_departments") and not cleaned.get("departments"):
             self.add_error("departments", ERROR_NO_DEPARTMENTS)
         return cleaned
+
+
+class RequirementFormSet(BaseChildFormSet):
+    """Says in the user's language which rows repeat (Django's message names raw fields)."""
+
+    def get_unique_error_message(self, unique_check):
+        return str(ERROR_DUPLICATE_REQUIREMENT)
+
+    def get_form_error(self):
+        return str(ERROR_DUPLICATE_REQUIREMENT)
+
+
+class RequirementsPanel(InlinePanel):
+    def get_form_options(self):
+        options = super().get_form_options()
+        options["formsets"][self.relation_name]["formset"] = RequirementFormSet
+        return options
 
 
 class TrainingPlan(ClusterableModel):
@@ -78,7 +93,7 @@ class TrainingPlan(ClusterableModel):
         MultiFieldPanel([FieldPanel("all_departments"), FieldPanel("departments")],
                         heading=_("Target departments")),
         FieldPanel("min_credit_hours"),
-        InlinePanel("requirements", label=_("Requirements by position")),
+        RequirementsPanel("requirements", label=_("Requirements by position")),
     ]
 
     class Meta:

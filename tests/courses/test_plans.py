@@ -102,12 +102,31 @@ def plan_post(course=None, *, opens="2026-01-01", due="2026-06-30", makeup="2026
 def test_bureau_creates_a_plan_with_a_requirement_in_the_admin(client, bureau_user, make_course):
     course = make_course()
     client.force_login(bureau_user)
+    assert client.get("/admin/training-plans/new/").status_code == 200
     response = client.post("/admin/training-plans/new/", plan_post(course))
     assert response.status_code == 302, response.content.decode()[:2000]
     plan = TrainingPlan.objects.get()
     assert [(r.position, r.course_id) for r in plan.requirements.all()] == [
         ("business", course.pk)]
     assert not plan.is_published
+    edit = client.get(f"/admin/training-plans/edit/{plan.pk}/").content.decode()
+    assert f"/admin/training-plans/publish/{plan.pk}/" in edit
+
+
+def test_the_same_course_twice_for_a_position_and_a_wrong_year_are_refused(client, bureau_user,
+                                                                          make_course):
+    course = make_course()
+    client.force_login(bureau_user)
+    data = plan_post(course)
+    data.update({"requirements-TOTAL_FORMS": "2", "requirements-1-position": "business",
+                 "requirements-1-course": str(course.pk), "requirements-1-ORDER": "2",
+                 "requirements-1-DELETE": "", "requirements-1-id": ""})
+    assert "同一岗位重复要求了同一门课程" in client.post(
+        "/admin/training-plans/new/", data).content.decode()
+    response = client.post("/admin/training-plans/new/", plan_post(
+        course, opens="2025-12-01", due="2026-06-30"))
+    assert "这是 2026 年度的计划" in response.content.decode()
+    assert not TrainingPlan.objects.exists()
 
 
 def test_impossible_dates_are_refused_in_chinese_and_nothing_is_saved(client, bureau_user,
@@ -355,4 +374,5 @@ def test_my_training_query_count_does_not_grow_with_requirements(client, make_co
             response = client.get("/my/training/")
         assert response.content.decode().count('data-status="') == total
         counts[total] = len(queries)
+    print(f"我的培训 queries: {counts}")
     assert counts[1] == counts[5] <= 12, counts
