@@ -4,6 +4,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from courses import views as courses_views
 from portal import views as portal_views
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     path("casebook/", include("casebook.urls")),
     path("quizzes/", include("quizzes.urls")),
     path("courses/", include("courses.urls")),
+    path("my/training/", courses_views.my_training, name="my_training"),
 ]
 
 if settings.DEBUG:

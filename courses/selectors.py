@@ -7,11 +7,15 @@ function runs a fixed number of queries, whatever the number of lessons.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext, pgettext_lazy
 
 from casebook.exercises.selectors import exercise_passed
 from courses.models import (
@@ -21,6 +25,9 @@ from courses.models import (
     LessonCompletion,
     LessonPage,
     LessonStudy,
+    PlanAssignment,
+    PlanRequirement,
+    TrainingPlan,
 )
 from portal.models import Stage
 from quizzes.selectors import quiz_passed, quiz_score
@@ -249,3 +256,149 @@ def enrolments_to_rebuild(*, year: int | None = None) -> QuerySet[Enrolment]:
     qs = Enrolment.objects.select_related(
         "user", "course", "course__required_quiz", "course__required_exercise").order_by("pk")
     return qs if year is None else qs.filter(started_at__year=year)
+
+
+# --- Annual training plans ----------------------------------------------------------------------
+
+
+class RequirementStatus(models.TextChoices):
+    NOT_STARTED = "not_started", pgettext_lazy("requirement", "Not started")
+    IN_PROGRESS = "in_progress", pgettext_lazy("requirement", "In progress")
+    COMPLETED = "completed", pgettext_lazy("requirement", "Completed")
+    COMPLETED_LATE = "completed_late", pgettext_lazy("requirement", "Completed late")
+    OVERDUE = "overdue", pgettext_lazy("requirement", "Overdue")
+
+
+DONE_STATUSES = {RequirementStatus.COMPLETED, RequirementStatus.COMPLETED_LATE}
+
+
+def requirement_status(*, plan, enrolment: Enrolment | None, lessons_done: int,
+                       today: dt.date) -> str:
+    """The status of one assigned requirement on `today` (dates in the site's time zone).
+
+    A course completed after the make-up deadline no longer counts for the plan: it is shown
+    as overdue, like one never completed.
+    """
+    if enrolment is not None and enrolment.is_completed:
+        completed_on = timezone.localdate(enrolment.completed_at)
+        if completed_on <= plan.due_on:
+            return RequirementStatus.COMPLETED
+        if completed_on <= plan.makeup_until:
+            return RequirementStatus.COMPLETED_LATE
+        return RequirementStatus.OVERDUE
+    if today > plan.due_on:
+        return RequirementStatus.OVERDUE
+    if enrolment is not None or lessons_done:
+        return RequirementStatus.IN_PROGRESS
+    return RequirementStatus.NOT_STARTED
+
+
+@dataclass
+class RequirementProgress:
+    requirement: PlanRequirement
+    course: CoursePage
+    status: str
+    lessons_done: int
+    lessons_total: int
+    resume_lesson: LessonPage | None
+
+    @property
+    def done(self) -> bool:
+        return self.status in DONE_STATUSES
+
+    @property
+    def overdue(self) -> bool:
+        return self.status == RequirementStatus.OVERDUE
+
+    @property
+    def percent(self) -> int:
+        if self.done:
+            return 100
+        return round(100 * self.lessons_done / self.lessons_total) if self.lessons_total else 0
+
+    @property
+    def status_label(self) -> str:
+        return RequirementStatus(self.status).label
+
+
+@dataclass
+class PlanProgress:
+    """One plan's requirements for a learner, and the credit hours they earned in its window
+    (every course completed from the plan's opening to its make-up deadline, required or not)."""
+
+    plan: TrainingPlan
+    items: list[RequirementProgress]
+
+    earned_hours: Decimal = Decimal("0")
+
+    @property
+    def hours_met(self) -> bool:
+        return self.earned_hours >= self.plan.min_credit_hours
+
+    @property
+    def completed_count(self) -> int:
+        return sum(1 for item in self.items if item.done)
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for item in self.items if item.overdue)
+
+
+def plan_progress_of_learner(*, user, today: dt.date | None = None) -> list[PlanProgress]:
+    """The learner's published plans, newest year first, each with every assigned requirement's
+    status, lesson progress and where to go on. Four queries, whatever the number of plans,
+    requirements and lessons: assignments, enrolments, lessons, lesson completions."""
+    # Enrolments are read whole (not only the required courses'): the credit hours a plan
+    # counts come from every course completed in its window.
+    if not _signed_in(user):
+        return []
+    today = today or timezone.localdate()
+    assignments = list(
+        PlanAssignment.objects.filter(user=user, requirement__plan__published_at__isnull=False)
+        .select_related("requirement__plan", "requirement__course")
+        .order_by("-requirement__plan__year", "requirement__plan_id",
+                  "requirement__sort_order", "requirement_id"))
+    if not assignments:
+        return []
+    courses = {a.requirement.course_id: a.requirement.course for a in assignments}
+    all_enrolments = list(Enrolment.objects.filter(user=user))
+    enrolments = {e.course_id: e for e in all_enrolments if e.course_id in courses}
+    lessons_by_course: dict[int, list[LessonPage]] = {pk: [] for pk in courses}
+    by_path = {course.path: course.pk for course in courses.values()}
+    prefix = Q()
+    for course in courses.values():
+        prefix |= Q(path__startswith=course.path, depth=course.depth + 1)
+    lessons = list(LessonPage.objects.live().filter(prefix).order_by("path"))
+    for lesson in lessons:
+        course_id = by_path.get(lesson.path[:-LessonPage.steplen])
+        if course_id is not None:
+            lessons_by_course[course_id].append(lesson)
+    done_ids = set(LessonCompletion.objects.filter(
+        user=user, lesson_id__in=[lesson.pk for lesson in lessons])
+        .values_list("lesson_id", flat=True))
+    plans: dict[int, PlanProgress] = {}
+    for assignment in assignments:
+        requirement = assignment.requirement
+        plan, course = requirement.plan, requirement.course
+        course_lessons_ = lessons_by_course[course.pk]
+        enrolment = enrolments.get(course.pk)
+        done = sum(1 for lesson in course_lessons_ if lesson.pk in done_ids)
+        resume = None
+        if enrolment is not None and enrolment.last_lesson_id not in done_ids:
+            resume = next((lesson for lesson in course_lessons_
+                           if lesson.pk == enrolment.last_lesson_id), None)
+        resume = resume or next((lesson for lesson in course_lessons_
+                                 if lesson.pk not in done_ids), None)
+        status = requirement_status(plan=plan, enrolment=enrolment, lessons_done=done,
+                                    today=today)
+        plans.setdefault(plan.pk, PlanProgress(plan=plan, items=[])).items.append(
+            RequirementProgress(
+                requirement=requirement, course=course, status=status, lessons_done=done,
+                lessons_total=len(course_lessons_), resume_lesson=resume))
+    for progress in plans.values():
+        plan = progress.plan
+        progress.earned_hours = sum(
+            (e.credited_hours for e in all_enrolments if e.is_completed
+             and plan.opens_on <= timezone.localdate(e.completed_at) <= plan.makeup_until),
+            Decimal("0"))
+    return list(plans.values())

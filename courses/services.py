@@ -240,3 +240,65 @@ def progress_rebuild(*, year: int | None = None) -> RebuildReport:
         if change is not None:
             report.status_changes.append(change)
     return report
+
+
+# --- Annual training plans ----------------------------------------------------------------------
+
+ASSIGN_BATCH_SIZE = 2000
+ERROR_PLAN_EMPTY = _("A plan without requirements cannot be published.")
+
+
+def plan_publish(*, plan, user, now: dt.datetime | None = None, enqueue: bool = True) -> bool:
+    """Publish the plan and queue the assignment of its requirements; True if this call
+    published it. A conditional UPDATE decides, so a double click publishes (and assigns) once.
+    ``enqueue=False`` leaves the assignment to the caller (seeding runs it synchronously)."""
+    from courses import tasks
+    from courses.models import TrainingPlan
+
+    if not plan.requirements.exists():
+        raise ValidationError(ERROR_PLAN_EMPTY, code="no_requirements")
+    with transaction.atomic():
+        published = TrainingPlan.objects.filter(pk=plan.pk, published_at__isnull=True).update(
+            published_at=now or timezone.now(), published_by=user)
+        if published and enqueue:
+            plan_id = plan.pk
+            transaction.on_commit(lambda: tasks.plan_assign.delay(plan_id))
+    plan.refresh_from_db(fields=["published_at", "published_by"])
+    return bool(published)
+
+
+def plan_assign(*, plan, batch_size: int = ASSIGN_BATCH_SIZE) -> int:
+    """Assign every requirement of a published plan to each active learner of the matching
+    position in the plan's departments; the number of new assignments.
+
+    Idempotent: rows go in with bulk_create(ignore_conflicts=True) against the unique
+    (user, requirement) constraint, so re-running it (a retried task, learners added since)
+    creates only what is missing. Learners are read in key order, one batch at a time.
+    """
+    from courses.models import PlanAssignment
+    from departments.models import Learner
+
+    if not plan.is_published:
+        return 0
+    by_position: dict[str, list[int]] = {}
+    for requirement_id, position in plan.requirements.values_list("pk", "position"):
+        by_position.setdefault(position, []).append(requirement_id)
+    if not by_position:
+        return 0
+    learners = Learner.objects.filter(is_active=True, user__is_active=True,
+                                      position__in=list(by_position))
+    if not plan.all_departments:
+        learners = learners.filter(office__unit__department__in=plan.departments.all())
+    before = PlanAssignment.objects.filter(requirement__plan=plan).count()
+    last_pk = 0
+    while True:
+        batch = list(learners.filter(pk__gt=last_pk).order_by("pk")
+                     .values_list("pk", "user_id", "position")[:batch_size])
+        if not batch:
+            break
+        last_pk = batch[-1][0]
+        PlanAssignment.objects.bulk_create(
+            [PlanAssignment(user_id=user_id, requirement_id=requirement_id)
+             for _pk, user_id, position in batch for requirement_id in by_position[position]],
+            ignore_conflicts=True, batch_size=batch_size)
+    return PlanAssignment.objects.filter(requirement__plan=plan).count() - before

@@ -1,4 +1,4 @@
-"""Endpoints of the lesson page: study-time heartbeats and the "已学完" button."""
+"""Endpoints of the lesson page (study-time heartbeats, the "已学完" button) and 我的培训."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from courses.models import LessonPage
+from courses.selectors import plan_progress_of_learner
 from courses.services import HEARTBEAT_INTERVAL_SECONDS, lesson_complete, lesson_heartbeat
 
 
@@ -46,3 +48,16 @@ def complete(request: HttpRequest, lesson_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Lesson finished."))
     return redirect(lesson.url)
+
+
+@login_required
+def my_training(request: HttpRequest) -> HttpResponse:
+    """我的培训: this year's required courses with status and progress, earlier years below."""
+    today = timezone.localdate()
+    plans = plan_progress_of_learner(user=request.user, today=today)
+    current = [item for item in plans if item.plan.year == today.year]
+    return render(request, "courses/my_training.html", {
+        "current_plans": current,
+        "previous_plans": [item for item in plans if item.plan.year != today.year],
+        "today": today,
+    })

@@ -94,3 +94,25 @@ def test_seed_demo_publishes_the_policy_library():
                      "内财监函〔2022〕493号"]:
         assert expected in numbers
     assert PolicyDocumentPage.objects.live().count() >= 9
+
+
+def test_seed_demo_publishes_this_years_plan_to_heads_business_and_finance_staff(client):
+    from django.utils import timezone
+
+    from courses.models import PlanAssignment, TrainingPlan
+    from departments.models import Learner
+
+    seed()
+    plan = TrainingPlan.objects.get(year=timezone.localdate().year)
+    assert plan.is_published and plan.all_departments
+    assert {r.position: r.course.title for r in plan.requirements.select_related("course")} == {
+        "head": "负责人专题：预算绩效管理的主体责任", "business": "绩效目标管理",
+        "finance": "绩效评价：单位自评与重点评价"}
+    active = Learner.objects.filter(is_active=True, user__is_active=True)
+    assert PlanAssignment.objects.filter(requirement__plan=plan).count() == active.filter(
+        position__in=["head", "business", "finance"]).count()
+    head = active.filter(position="head").first()
+    client.force_login(head.user)
+    html = client.get("/my/training/").content.decode()
+    assert plan.title in html and "负责人专题：预算绩效管理的主体责任" in html
+    assert "绩效目标管理" not in html

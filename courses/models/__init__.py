@@ -1,4 +1,5 @@
 from courses.models.pages import CourseIndexPage, CoursePage, LessonPage
+from courses.models.plans import PlanAssignment, PlanRequirement, TrainingPlan
 from courses.models.records import (
     CompletionHow,
     Enrolment,
@@ -8,4 +9,5 @@ from courses.models.records import (
 )
 
 __all__ = ["CompletionHow", "CourseIndexPage", "CoursePage", "Enrolment", "EnrolmentStatus",
-           "LessonCompletion", "LessonPage", "LessonStudy"]
+           "LessonCompletion", "LessonPage", "LessonStudy", "PlanAssignment", "PlanRequirement",
+           "TrainingPlan"]
