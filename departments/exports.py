@@ -13,16 +13,7 @@ from departments.roster import (
     POSITION_LABELS,
     POSITION_SYNONYMS,
 )
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell_safe(value):
-    """Neutralise text a spreadsheet would run as a formula (CSV/formula injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
+from portal.spreadsheets import cell_safe
 
 # The admin learner list's CSV/XLSX export (departments.wagtail_hooks.LearnerViewSet); the
 # Wagtail default (no columns) wrote one blank line per learner.

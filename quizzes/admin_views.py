@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
-from departments.exports import cell_safe
 from departments.models import Department
 from departments.selectors import departments_visible_to, learner_picker_results
+from portal.spreadsheets import cell_safe
 from quizzes import authoring, formats, selectors, services, statistics
 from quizzes.formats.xlsx import ExportError
 from quizzes.forms import MarkingForm, QuestionImportForm

@@ -21,6 +21,7 @@ import io
 from casebook.rules.i18n import gettext as _
 from casebook.rules.i18n import gettext_noop
 from casebook.rules.table import MAX_ROWS, MAX_TEXT, GoalTable, TableError
+from portal.spreadsheets import cell_safe, cell_unsafe
 
 SHEET_TITLE = "绩效目标申报表"
 HEADER_LABELS = {
@@ -36,7 +37,6 @@ COLUMNS = ("一级指标", "二级指标", "三级指标", "计算符号", "指�
            "指标值设定依据", "指标解释", "历史值")
 FIELDS = ("level1", "level2", "name", "op", "value", "unit", "basis", "explanation", "history")
 OP_DISPLAY = {">=": "≥", "<=": "≤", "=": "＝", ">": "＞", "<": "＜", "qualitative": "定性"}
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 HEADER_ROW = 9
 MAX_SCAN_ROWS = 40
 MAX_COLUMNS = 30
@@ -46,18 +46,6 @@ ERR_NO_HEADER = gettext_noop("The workbook has no indicator header row starting 
 ERR_COLUMNS = gettext_noop("The indicator header row must read: {columns}.")
 
 
-def cell_safe(value):
-    """Neutralise text a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def _unsafe(value):
-    if isinstance(value, str) and value.startswith("'") and value[1:2] and \
-            value[1:].startswith(FORMULA_PREFIXES):
-        return value[1:]
-    return value
 
 
 def goal_table_workbook(table: GoalTable | None = None) -> bytes:
@@ -110,7 +98,7 @@ def _cell(value):
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return int(value)
     if isinstance(value, str):
-        return _unsafe(value.strip())
+        return cell_unsafe(value.strip())
     return value
 
 

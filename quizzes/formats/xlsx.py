@@ -27,6 +27,7 @@ import unicodedata
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from portal.spreadsheets import cell_safe
 from portal.uploads import UploadError, XlsxUnreadable, xlsx_rows
 from quizzes import types
 from quizzes.formats.common import (
@@ -86,7 +87,6 @@ TRUE_WORDS = {"对", "正确", "√", "✓", "✔", "T", "TRUE", "是", "Y", "YE
 FALSE_WORDS = {"错", "错误", "×", "✗", "✘", "X", "F", "FALSE", "否", "N", "NO"}
 TAG_SEPARATORS = re.compile(r"[,，、;；]")
 LETTER_SEPARATORS = re.compile(r"[\s,，、;；/]+")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_COLUMNS = 64  # cells right of this are never read (a row padded to column XFD is cheap)
 
 # Errors (English msgids; the zh_Hans catalogue turns them into Chinese). Tests assert these.
@@ -116,13 +116,6 @@ ERR_OPTIONS_NOT_USED = gettext_lazy(
 ERR_TRUE_FALSE = gettext_lazy("“%(value)s” is not a true/false answer: use 对 or 错.")
 ERR_BLANK_EMPTY = gettext_lazy("Blank %(number)s has no accepted answer.")
 ERR_CELL_TOO_LONG = gettext_lazy("Too long: at most %(limit)s characters.")
-
-
-def cell_safe(value):
-    """Text a spreadsheet would run as a formula is prefixed with ' (shown and stored as text)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _cell_text(value) -> str:
