@@ -252,7 +252,6 @@ def plan_publish(*, plan, user, now: dt.datetime | None = None, enqueue: bool = 
     """Publish the plan and queue the assignment of its requirements; True if this call
     published it. A conditional UPDATE decides, so a double click publishes (and assigns) once.
     ``enqueue=False`` leaves the assignment to the caller (seeding runs it synchronously)."""
-    from courses import tasks
     from courses.models import TrainingPlan
 
     if not plan.requirements.exists():
@@ -261,10 +260,23 @@ def plan_publish(*, plan, user, now: dt.datetime | None = None, enqueue: bool = 
         published = TrainingPlan.objects.filter(pk=plan.pk, published_at__isnull=True).update(
             published_at=now or timezone.now(), published_by=user)
         if published and enqueue:
-            plan_id = plan.pk
-            transaction.on_commit(lambda: tasks.plan_assign.delay(plan_id))
+            _assign_on_commit(plan.pk)
     plan.refresh_from_db(fields=["published_at", "published_by"])
     return bool(published)
+
+
+def plan_assign_later(*, plan) -> None:
+    """Queue the assignment of a published plan after the current transaction commits: on
+    publishing, and whenever a published plan is saved again (a requirement or a department
+    added); assignment is idempotent, so only what is missing is created."""
+    if plan.is_published:
+        _assign_on_commit(plan.pk)
+
+
+def _assign_on_commit(plan_id: int) -> None:
+    from courses import tasks
+
+    transaction.on_commit(lambda: tasks.plan_assign.delay(plan_id))
 
 
 def plan_assign(*, plan, batch_size: int = ASSIGN_BATCH_SIZE) -> int:

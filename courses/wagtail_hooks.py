@@ -15,7 +15,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from courses.models import TrainingPlan
-from courses.services import plan_publish
+from courses.services import plan_assign_later, plan_publish
 from departments.selectors import user_is_bureau
 
 
@@ -86,6 +86,12 @@ class TrainingPlanViewSet(ModelViewSet):
 
 
 class PlanEditView(TrainingPlanViewSet.edit_view_class):
+    def save_instance(self):
+        instance = super().save_instance()
+        # Requirements or departments added to a published plan reach their learners too.
+        plan_assign_later(plan=instance)
+        return instance
+
     @property
     def header_more_buttons(self):
         buttons = super().header_more_buttons

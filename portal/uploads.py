@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext_lazy
 
+from portal.cleaning import json_depth_exceeds
+
 # Messages (English msgids, translated in the catalogue). Tests assert these constants.
 ERR_NOT_XLSX = gettext_lazy("The file is not a readable .xlsx workbook.")
 ERR_XLSX_TOO_MANY_PARTS = gettext_lazy(
@@ -370,21 +372,7 @@ def text_decode(data: bytes) -> str:
 
 
 # A JSON string (escapes included) and the brackets that open and close a level.
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_JSON_BRACKET = re.compile(r"[\[\]{}]")
 _JSON_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
-
-
-def _json_depth_exceeds(text: str, limit: int) -> bool:
-    depth = 0
-    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub('""', text)):
-        if match.group() in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        else:
-            depth -= 1
-    return False
 
 
 def json_load(data: bytes | str, *, max_depth: int | None = None, **kwargs):
@@ -396,6 +384,6 @@ def json_load(data: bytes | str, *, max_depth: int | None = None, **kwargs):
     if "\x00" in text or _JSON_NUL_ESCAPE.search(text):
         raise UploadError(ERR_NUL_BYTE)
     limit = max_depth if max_depth is not None else _limit("UPLOAD_JSON_MAX_DEPTH")
-    if _json_depth_exceeds(text, limit):
+    if json_depth_exceeds(text, limit=limit):
         raise UploadError(ERR_JSON_TOO_DEEP % {"limit": limit})
     return json.loads(text, **kwargs)

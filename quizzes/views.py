@@ -13,7 +13,6 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -31,13 +30,6 @@ def _pk_or_none(value) -> int | None:
         return None
     number = int(value)
     return number if 1 <= number <= services.MAX_PK else None
-
-
-def _date_or_none(value):
-    try:
-        return parse_date(value or "")
-    except ValueError:  # well-formed but impossible, like 2024-02-30
-        return None
 
 
 def _own_attempt(request, pk):

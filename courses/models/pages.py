@@ -204,9 +204,10 @@ class LessonPage(PinyinSlugMixin, SearchablePageMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         from courses.selectors import lesson_detail
-        from courses.services import lesson_visit
+        from courses.services import HEARTBEAT_INTERVAL_SECONDS, lesson_visit
 
         context = super().get_context(request, *args, **kwargs)
+        context["heartbeat_interval"] = HEARTBEAT_INTERVAL_SECONDS
         answer = None
         if request.method == "POST":
             answer = (request.POST.get("self_check", ""), request.POST.get("choice", ""))

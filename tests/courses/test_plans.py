@@ -376,3 +376,35 @@ def test_my_training_query_count_does_not_grow_with_requirements(client, make_co
         counts[total] = len(queries)
     print(f"我的培训 queries: {counts}")
     assert counts[1] == counts[5] <= 12, counts
+
+
+def test_a_requirement_added_to_a_published_plan_reaches_its_learners(
+        client, bureau_user, make_course, dept_a, django_capture_on_commit_callbacks):
+    from config.celery import app
+
+    business = learner(dept_a, "business", "L0001")
+    finance = learner(dept_a, "finance", "L0002")
+    business_course, finance_course = make_course(), make_course()
+    plan = published(make_plan(("business", business_course)))
+    assert list(PlanAssignment.objects.values_list("user_id", flat=True)) == [business.user_id]
+    requirement = plan.requirements.get()
+    data = plan_post()
+    data.update({
+        "requirements-TOTAL_FORMS": "2", "requirements-INITIAL_FORMS": "1",
+        "requirements-0-id": str(requirement.pk), "requirements-0-position": "business",
+        "requirements-0-course": str(business_course.pk), "requirements-0-ORDER": "1",
+        "requirements-0-DELETE": "",
+        "requirements-1-id": "", "requirements-1-position": "finance",
+        "requirements-1-course": str(finance_course.pk), "requirements-1-ORDER": "2",
+        "requirements-1-DELETE": "",
+    })
+    client.force_login(bureau_user)
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/admin/training-plans/edit/{plan.pk}/", data)
+    finally:
+        app.conf.task_always_eager = False
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert sorted(PlanAssignment.objects.values_list("user_id", flat=True)) == sorted(
+        [business.user_id, finance.user_id])
