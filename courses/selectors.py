@@ -26,6 +26,7 @@ from courses.models import (
     LessonPage,
     LessonStudy,
     PlanAssignment,
+    PlanExemption,
     PlanRequirement,
     TrainingPlan,
 )
@@ -267,18 +268,24 @@ class RequirementStatus(models.TextChoices):
     COMPLETED = "completed", pgettext_lazy("requirement", "Completed")
     COMPLETED_LATE = "completed_late", pgettext_lazy("requirement", "Completed late")
     OVERDUE = "overdue", pgettext_lazy("requirement", "Overdue")
+    EXEMPT = "exempt", pgettext_lazy("requirement", "Exempt")
 
 
 DONE_STATUSES = {RequirementStatus.COMPLETED, RequirementStatus.COMPLETED_LATE}
+# Unfinished: what reminders, digests and escalations are about.
+OPEN_STATUSES = {RequirementStatus.NOT_STARTED, RequirementStatus.IN_PROGRESS,
+                 RequirementStatus.OVERDUE}
 
 
 def requirement_status(*, plan, enrolment: Enrolment | None, lessons_done: int,
-                       today: dt.date) -> str:
+                       today: dt.date, exempt: bool = False) -> str:
     """The status of one assigned requirement on `today` (dates in the site's time zone).
 
-    A course completed after the make-up deadline no longer counts for the plan: it is shown
-    as overdue, like one never completed.
+    An exemption in force wins over everything. A course completed after the make-up deadline
+    no longer counts for the plan: it is shown as overdue, like one never completed.
     """
+    if exempt:
+        return RequirementStatus.EXEMPT
     if enrolment is not None and enrolment.is_completed:
         completed_on = timezone.localdate(enrolment.completed_at)
         if completed_on <= plan.due_on:
@@ -354,8 +361,11 @@ def plan_progress_of_learner(*, user, today: dt.date | None = None) -> list[Plan
         return []
     today = today or timezone.localdate()
     assignments = list(
-        PlanAssignment.objects.filter(user=user, requirement__plan__published_at__isnull=False)
+        PlanAssignment.objects.filter(user=user, requirement__plan__published_at__isnull=False,
+                                      withdrawn_at__isnull=True)
         .select_related("requirement__plan", "requirement__course")
+        .annotate(exempt=models.Exists(PlanExemption.objects.filter(
+            assignment=models.OuterRef("pk"), revoked_at__isnull=True)))
         .order_by("-requirement__plan__year", "requirement__plan_id",
                   "requirement__sort_order", "requirement_id"))
     if not assignments:
@@ -390,7 +400,7 @@ def plan_progress_of_learner(*, user, today: dt.date | None = None) -> list[Plan
         resume = resume or next((lesson for lesson in course_lessons_
                                  if lesson.pk not in done_ids), None)
         status = requirement_status(plan=plan, enrolment=enrolment, lessons_done=done,
-                                    today=today)
+                                    today=today, exempt=assignment.exempt)
         plans.setdefault(plan.pk, PlanProgress(plan=plan, items=[])).items.append(
             RequirementProgress(
                 requirement=requirement, course=course, status=status, lessons_done=done,
@@ -402,3 +412,70 @@ def plan_progress_of_learner(*, user, today: dt.date | None = None) -> list[Plan
              and plan.opens_on <= timezone.localdate(e.completed_at) <= plan.makeup_until),
             Decimal("0"))
     return list(plans.values())
+
+
+@dataclass(frozen=True)
+class AssignmentState:
+    """One assignment in force of a plan and its status on a day (see `requirement_status`)."""
+
+    assignment_id: int
+    user_id: int
+    requirement_id: int
+    position: str
+    course_id: int
+    status: str
+    exemption_id: int | None
+    completed_at: dt.datetime | None
+
+    @property
+    def done(self) -> bool:
+        return self.status in DONE_STATUSES
+
+    @property
+    def open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+def plan_assignment_states(*, plan: TrainingPlan, user_ids=None, today: dt.date | None = None
+                           ) -> list[AssignmentState]:
+    """Every assignment in force of a published plan (withdrawn ones left out), with its status
+    on `today`, for all learners or only `user_ids` (ids or a values_list queryset).
+
+    The one definition of a requirement's status for lists of learners (rosters, reminders,
+    certificates, participation); three queries whatever the number of learners: assignments,
+    exemptions in force, enrolments in the plan's courses. "Not started" and "in progress" are
+    told apart by the enrolment (opening a lesson enrols the learner).
+    """
+    today = today or timezone.localdate()
+    assignments = (PlanAssignment.objects
+                   .filter(requirement__plan=plan, withdrawn_at__isnull=True)
+                   .order_by("user_id", "requirement__sort_order", "requirement_id"))
+    if user_ids is not None:
+        assignments = assignments.filter(user_id__in=user_ids)
+    rows = list(assignments.values_list("pk", "user_id", "requirement_id",
+                                        "requirement__position", "requirement__course_id"))
+    if not rows:
+        return []
+    exemptions = dict(PlanExemption.objects.filter(
+        assignment__requirement__plan=plan, assignment__withdrawn_at__isnull=True,
+        revoked_at__isnull=True, **({} if user_ids is None
+                                    else {"assignment__user_id__in": user_ids}))
+        .values_list("assignment_id", "pk"))
+    course_ids = {row[4] for row in rows}
+    enrolments = Enrolment.objects.filter(course_id__in=course_ids)
+    if user_ids is not None:
+        enrolments = enrolments.filter(user_id__in=user_ids)
+    by_key = {(e.user_id, e.course_id): e for e in enrolments.only(
+        "pk", "user_id", "course_id", "status", "completed_at")}
+    states = []
+    for pk, user_id, requirement_id, position, course_id in rows:
+        enrolment = by_key.get((user_id, course_id))
+        exemption_id = exemptions.get(pk)
+        states.append(AssignmentState(
+            assignment_id=pk, user_id=user_id, requirement_id=requirement_id,
+            position=position, course_id=course_id,
+            status=requirement_status(plan=plan, enrolment=enrolment, lessons_done=0,
+                                      today=today, exempt=exemption_id is not None),
+            exemption_id=exemption_id,
+            completed_at=enrolment.completed_at if enrolment is not None else None))
+    return states

@@ -1,5 +1,13 @@
+from courses.models.certificates import Certificate
+from courses.models.notifications import Notification, NotificationKind, ReminderLog
 from courses.models.pages import CourseIndexPage, CoursePage, LessonPage
-from courses.models.plans import PlanAssignment, PlanRequirement, TrainingPlan
+from courses.models.plans import (
+    ExemptionReason,
+    PlanAssignment,
+    PlanExemption,
+    PlanRequirement,
+    TrainingPlan,
+)
 from courses.models.records import (
     CompletionHow,
     Enrolment,
@@ -8,6 +16,7 @@ from courses.models.records import (
     LessonStudy,
 )
 
-__all__ = ["CompletionHow", "CourseIndexPage", "CoursePage", "Enrolment", "EnrolmentStatus",
-           "LessonCompletion", "LessonPage", "LessonStudy", "PlanAssignment", "PlanRequirement",
-           "TrainingPlan"]
+__all__ = ["Certificate", "CompletionHow", "CourseIndexPage", "CoursePage", "Enrolment",
+           "EnrolmentStatus", "ExemptionReason", "LessonCompletion", "LessonPage", "LessonStudy",
+           "Notification", "NotificationKind", "PlanAssignment", "PlanExemption",
+           "PlanRequirement", "ReminderLog", "TrainingPlan"]

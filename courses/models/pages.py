@@ -83,6 +83,10 @@ class CoursePage(PinyinSlugMixin, SearchablePageMixin, Page):
         "casebook.Exercise", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         verbose_name=_("required exercise"),
         help_text=_("Optional: the course is complete only when this exercise is passed."))
+    issues_certificate = models.BooleanField(
+        default=False, verbose_name=_("issue a course certificate"),
+        help_text=_("Give learners a certificate for this course on its own when they complete "
+                    "it (plan certificates are issued when all required courses are done)."))
 
     parent_page_types = ["courses.CourseIndexPage"]
     subpage_types = ["courses.LessonPage"]
@@ -100,6 +104,7 @@ class CoursePage(PinyinSlugMixin, SearchablePageMixin, Page):
         MultiFieldPanel([
             FieldRowPanel([FieldPanel("required_quiz"), FieldPanel("required_quiz_pass_percent")]),
             FieldPanel("required_exercise"),
+            FieldPanel("issues_certificate"),
         ], heading=_("Completion rule"),
             help_text=_("Every lesson must be finished; add a quiz or an exercise to pass too.")),
     ]

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.forms import BaseChildFormSet
 from modelcluster.models import ClusterableModel
@@ -27,6 +28,30 @@ ERROR_YEAR = _("The plan opens in %(opens)s but is the plan for %(year)s.")
 ERROR_NO_REQUIREMENTS = _("Add at least one requirement (a position and a course).")
 ERROR_NO_DEPARTMENTS = _("Choose the target departments, or tick “all departments”.")
 ERROR_DUPLICATE_REQUIREMENT = _("The same course is required twice for the same position.")
+
+
+ERROR_REMINDER_DAYS = _("Enter whole numbers of days between 1 and 366, separated by commas, "
+                        "e.g. 14,7,1.")
+
+
+def reminder_days_parse(value: str) -> list[int]:
+    """"14, 7,1" → [14, 7, 1] (largest first, no repeats); ValueError on anything else."""
+    days = set()
+    for part in (value or "").replace("，", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or not 1 <= int(part) <= 366:
+            raise ValueError(part)
+        days.add(int(part))
+    return sorted(days, reverse=True)
+
+
+def validate_reminder_days(value: str) -> None:
+    try:
+        reminder_days_parse(value)
+    except ValueError:
+        raise ValidationError(ERROR_REMINDER_DAYS, code="reminder_days") from None
 
 
 class TrainingPlanForm(WagtailAdminModelForm):
@@ -80,6 +105,19 @@ class TrainingPlan(ClusterableModel):
         help_text=_("Used when the plan is not for all departments."))
     min_credit_hours = models.DecimalField(_("minimum credit hours"), max_digits=5,
                                            decimal_places=1, default=0)
+    joined_cutoff = models.DateField(
+        _("joined cut-off date"), null=True, blank=True,
+        help_text=_("Learners added to the roster after this date may be exempted by their "
+                    "department admin (reason: joined after the cut-off date)."))
+    reminder_days = models.CharField(
+        _("reminder days before the due date"), max_length=40, default="14,7,1",
+        validators=[validate_reminder_days],
+        help_text=_("Comma-separated, e.g. 14,7,1: learners with unfinished requirements are "
+                    "reminded that many days before the due date."))
+    remind_weekly_after_due = models.BooleanField(
+        _("remind weekly after the due date"), default=True,
+        help_text=_("Every week after the due date until the make-up deadline: reminders to "
+                    "learners, a digest to department admins and an escalation to heads."))
     published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      editable=False, on_delete=models.SET_NULL,
@@ -92,7 +130,9 @@ class TrainingPlan(ClusterableModel):
                       heading=_("Dates")),
         MultiFieldPanel([FieldPanel("all_departments"), FieldPanel("departments")],
                         heading=_("Target departments")),
-        FieldPanel("min_credit_hours"),
+        FieldRowPanel([FieldPanel("min_credit_hours"), FieldPanel("joined_cutoff")]),
+        FieldRowPanel([FieldPanel("reminder_days"), FieldPanel("remind_weekly_after_due")],
+                      heading=pgettext_lazy("training plan", "Reminders")),
         RequirementsPanel("requirements", label=_("Requirements by position")),
     ]
 
@@ -115,6 +155,10 @@ class TrainingPlan(ClusterableModel):
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+    @property
+    def reminder_days_list(self) -> list[int]:
+        return reminder_days_parse(self.reminder_days)
 
     def clean(self):
         super().clean()
@@ -159,6 +203,11 @@ class PlanAssignment(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="plan_assignments", verbose_name=_("learner"))
     assigned_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
+    withdrawn_at = models.DateTimeField(
+        _("withdrawn at"), null=True, blank=True,
+        help_text=_("Set when the learner no longer matches the requirement (position, office "
+                    "or department changed, or left the roster); the learning records are "
+                    "kept, and a later match assigns it again."))
 
     class Meta:
         verbose_name = _("plan assignment")
@@ -170,3 +219,49 @@ class PlanAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.requirement}"
+
+
+class ExemptionReason(models.TextChoices):
+    LONG_LEAVE = "long_leave", _("Long leave")
+    SECONDMENT = "secondment", _("Secondment")
+    JOINED_LATE = "joined_late", _("Joined after the cut-off date")
+    OTHER = "other", pgettext_lazy("exemption reason", "Other")
+
+
+class PlanExemption(models.Model):
+    """A learner excused from one assigned requirement, by their department admin.
+
+    Never deleted: revoking sets `revoked_at`, so the history (who, when, why) stays auditable.
+    At most one exemption of an assignment is in force at a time.
+    """
+
+    assignment = models.ForeignKey(PlanAssignment, on_delete=models.CASCADE,
+                                   related_name="exemptions", verbose_name=_("assignment"))
+    reason = models.CharField(_("reason"), max_length=16, choices=ExemptionReason.choices)
+    note = models.TextField(_("explanation"), max_length=500)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("entered by"))
+    created_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("revoked by"))
+    revoke_note = models.TextField(_("reason for revoking"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("exemption")
+        verbose_name_plural = _("exemptions")
+        constraints = [
+            models.UniqueConstraint(fields=["assignment"], condition=Q(revoked_at__isnull=True),
+                                    name="plan_exemption_one_in_force"),
+            models.CheckConstraint(condition=Q(reason__in=ExemptionReason.values),
+                                   name="plan_exemption_reason_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} · {self.get_reason_display()}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.revoked_at is None

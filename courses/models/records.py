@@ -29,6 +29,11 @@ class Enrolment(models.Model):
                              related_name="course_enrolments", verbose_name=_("learner"))
     course = models.ForeignKey("courses.CoursePage", on_delete=models.CASCADE,
                                related_name="enrolments", verbose_name=_("course"))
+    requirement = models.ForeignKey(
+        "courses.PlanRequirement", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="enrolments", verbose_name=_("plan requirement"),
+        help_text=_("The annual plan requirement that made the learner take the course; empty "
+                    "for a course taken on their own initiative."))
     status = models.CharField(max_length=12, choices=EnrolmentStatus.choices,
                               default=EnrolmentStatus.IN_PROGRESS, verbose_name=_("status"))
     started_at = models.DateTimeField(default=timezone.now, verbose_name=_("started at"))

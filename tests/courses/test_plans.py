@@ -88,6 +88,7 @@ def plan_post(course=None, *, opens="2026-01-01", due="2026-06-30", makeup="2026
     data = {
         "year": "2026", "title": "2026年度培训计划", "opens_on": opens, "due_on": due,
         "makeup_until": makeup, "all_departments": "on", "min_credit_hours": "2.0",
+        "reminder_days": "14,7,1", "remind_weekly_after_due": "on",
         "requirements-TOTAL_FORMS": "1" if course else "0", "requirements-INITIAL_FORMS": "0",
         "requirements-MIN_NUM_FORMS": "0", "requirements-MAX_NUM_FORMS": "1000",
     }
