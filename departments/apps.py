@@ -26,3 +26,6 @@ class DepartmentsConfig(AppConfig):
         from departments.exports import admin_exports_harden
 
         admin_exports_harden()
+        from departments.signals import account_activity_receivers_connect
+
+        account_activity_receivers_connect()

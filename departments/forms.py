@@ -11,6 +11,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from departments import selectors, services
 from departments.models import Department, Learner, LearnerTransfer, Office, Unit
 from departments.roster import MOBILE_RE
+from departments.signals import roster_changed_on_commit
 from departments.validators import staff_number_clean
 
 User = get_user_model()
@@ -39,6 +40,14 @@ class UnitForm(WagtailAdminModelForm):
         # The ModelChoiceField queryset is also what the submitted value is validated against.
         self.fields["department"].queryset = selectors.departments_visible_to(for_user)
 
+    def save(self, commit=True):
+        unit = super().save(commit=commit)
+        if commit and unit.pk and "department" in self.changed_data:
+            # Its learners now belong to another department: their plan membership follows.
+            roster_changed_on_commit(learner_ids=Learner.objects.filter(
+                office__unit=unit).values_list("pk", flat=True))
+        return unit
+
 
 class OfficeForm(WagtailAdminModelForm):
     class Meta:
@@ -48,6 +57,14 @@ class OfficeForm(WagtailAdminModelForm):
     def __init__(self, *args, for_user=None, **kwargs):
         super().__init__(*args, for_user=for_user, **kwargs)
         self.fields["unit"].queryset = selectors.units_visible_to(for_user)
+
+    def save(self, commit=True):
+        office = super().save(commit=commit)
+        if commit and office.pk and "unit" in self.changed_data:
+            # Moved to another unit, possibly of another department (plan membership).
+            roster_changed_on_commit(learner_ids=Learner.objects.filter(
+                office=office).values_list("pk", flat=True))
+        return office
 
 
 class LearnerForm(WagtailAdminModelForm):
@@ -65,6 +82,11 @@ class LearnerForm(WagtailAdminModelForm):
         self.fields["office"].queryset = selectors.offices_visible_to(for_user)
         # The office as stored, before the submitted one is copied onto the instance.
         self.initial_office = self.instance.office if self.instance.pk else None
+        # What decides plan membership, as stored (roster_changed when it changes).
+        self.initial_membership = (
+            (self.instance.office_id, self.instance.position, self.instance.is_active)
+            if self.instance.pk else None
+        )
         if self.instance.pk:
             self.fields["name"].initial = self.instance.user.first_name
             self.fields["email"].initial = self.instance.user.email
@@ -113,6 +135,9 @@ class LearnerForm(WagtailAdminModelForm):
         learner.user = user
         if commit:
             learner.save()
+            if self.initial_membership != (learner.office_id, learner.position,
+                                           learner.is_active):
+                roster_changed_on_commit(learner_ids=[learner.pk])
             if moved_from is not None:
                 services.learner_transfer_record(
                     learner=learner, from_office=moved_from, to_office=learner.office,

@@ -48,6 +48,7 @@ from departments.roster import (
     roster_validate,
 )
 from departments.selectors import learners_visible_to, privileged_users_q
+from departments.signals import roster_changed_on_commit
 from departments.validators import (
     staff_number_clean,
     staff_number_conflicts,
@@ -435,6 +436,9 @@ def _roster_write(rows, report, units_by_code, deactivate_missing, progress, *, 
     ).in_bulk(field_name="username")
     changed_users, changed_learners, new_users, new_learner_rows = [], [], [], []
     transfers = []
+    # Learners whose plan membership may change (roster_changed): new, moved, re-positioned,
+    # re-activated or deactivated. A changed phone or name alone does not count.
+    membership_changed = []
     kinds, positions = Counter(), Counter()
     for row in rows:
         office = offices[(row.unit_code, row.office_name)]
@@ -464,6 +468,9 @@ def _roster_write(rows, report, units_by_code, deactivate_missing, progress, *, 
             user.first_name, user.email = row.name, row.email
             changed_users.append(user)
         if learner_changed:
+            if (learner.office_id, learner.position, learner.is_active) != (
+                    office.pk, position, True):
+                membership_changed.append(learner.pk)
             to_department_id = units[row.unit_code].department_id
             if learner.current_department_id != to_department_id:
                 # Only a bureau import gets here: a department admin's is refused before.
@@ -488,7 +495,7 @@ def _roster_write(rows, report, units_by_code, deactivate_missing, progress, *, 
     Learner.objects.bulk_update(
         changed_learners, ["office", "position", "phone", "is_active", "updated_at"]
     )
-    Learner.objects.bulk_create(
+    new_learners = Learner.objects.bulk_create(
         [
             Learner(
                 user=user,
@@ -501,6 +508,10 @@ def _roster_write(rows, report, units_by_code, deactivate_missing, progress, *, 
             for row, user, office, position in new_learner_rows
         ]
     )
+    if any(learner.pk is None for learner in new_learners):  # a backend that returns no keys
+        new_learners = Learner.objects.filter(
+            staff_number__in=[row.staff_number for row, *_rest in new_learner_rows]).only("pk")
+    membership_changed.extend(learner.pk for learner in new_learners)
     LearnerTransfer.objects.bulk_create(transfers)
     report.created = len(new_learner_rows)
     step(total * 3 // 4)
@@ -517,6 +528,8 @@ def _roster_write(rows, report, units_by_code, deactivate_missing, progress, *, 
         report.deactivated = Learner.objects.filter(pk__in=[m.pk for m in missing]).update(
             is_active=False, updated_at=now
         )
+        membership_changed.extend(m.pk for m in missing)
+    roster_changed_on_commit(learner_ids=membership_changed)
     report.by_office_kind = dict(kinds)
     report.by_position = dict(positions)
     step(total)
@@ -844,6 +857,7 @@ def learner_create(
     )
     learner.full_clean()
     learner.save()
+    roster_changed_on_commit(learner_ids=[learner.pk])
     return learner
 
 

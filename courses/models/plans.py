@@ -27,6 +27,10 @@ ERROR_DATES = _("The dates are impossible: the plan must open on or before its d
 ERROR_YEAR = _("The plan opens in %(opens)s but is the plan for %(year)s.")
 ERROR_NO_REQUIREMENTS = _("Add at least one requirement (a position and a course).")
 ERROR_NO_DEPARTMENTS = _("Choose the target departments, or tick “all departments”.")
+ERROR_REQUIREMENT_ASSIGNED = _("This plan is published and its requirements are assigned to "
+                               "learners: a requirement with assignments cannot be removed or "
+                               "changed to another position or course. Add a new requirement "
+                               "instead.")
 ERROR_DUPLICATE_REQUIREMENT = _("The same course is required twice for the same position.")
 
 
@@ -63,11 +67,24 @@ class TrainingPlanForm(WagtailAdminModelForm):
         if formset is not None and formset.is_valid():
             kept = [form.cleaned_data for form in formset.forms
                     if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+            if self.instance.pk and self.instance.is_published:
+                self._assigned_requirements_check(formset)
             if not kept:
                 raise ValidationError(ERROR_NO_REQUIREMENTS, code="no_requirements")
         if not cleaned.get("all_departments") and not cleaned.get("departments"):
             self.add_error("departments", ERROR_NO_DEPARTMENTS)
         return cleaned
+
+
+    def _assigned_requirements_check(self, formset) -> None:
+        """A published plan's requirement that learners were assigned cannot be removed or
+        changed to another position or course: its assignments, exemptions and the history
+        behind them would go (add a new requirement instead)."""
+        touched = [form.instance.pk for form in formset.forms
+                   if form.instance.pk and (form.cleaned_data.get("DELETE") or {
+                       "position", "course"} & set(form.changed_data))]
+        if touched and PlanAssignment.objects.filter(requirement_id__in=touched).exists():
+            raise ValidationError(ERROR_REQUIREMENT_ASSIGNED, code="requirement_assigned")
 
 
 class RequirementFormSet(BaseChildFormSet):

@@ -409,3 +409,33 @@ def test_a_requirement_added_to_a_published_plan_reaches_its_learners(
     assert response.status_code == 302, response.content.decode()[:2000]
     assert sorted(PlanAssignment.objects.values_list("user_id", flat=True)) == sorted(
         [business.user_id, finance.user_id])
+
+
+def edit_post(plan, requirement, *, delete=False, position=None):
+    data = plan_post(opens=plan.opens_on.isoformat(), due=plan.due_on.isoformat(),
+                     makeup=plan.makeup_until.isoformat())
+    data.update({
+        "title": plan.title, "requirements-TOTAL_FORMS": "1", "requirements-INITIAL_FORMS": "1",
+        "requirements-0-id": str(requirement.pk),
+        "requirements-0-position": position or requirement.position,
+        "requirements-0-course": str(requirement.course_id),
+        "requirements-0-ORDER": "1", "requirements-0-DELETE": "on" if delete else "",
+    })
+    return data
+
+
+def test_an_assigned_requirement_of_a_published_plan_cannot_be_removed_or_repurposed(
+        client, bureau_user, make_course, dept_a):
+    person = learner(dept_a, "business", "L0001")
+    plan = published(make_plan(("business", make_course())))
+    requirement = plan.requirements.get()
+    assert PlanAssignment.objects.filter(user=person.user).count() == 1
+    client.force_login(bureau_user)
+    for data in (edit_post(plan, requirement, delete=True),
+                 edit_post(plan, requirement, position="finance")):
+        response = client.post(f"/admin/training-plans/edit/{plan.pk}/", data)
+        assert response.status_code == 200
+        assert "已有分配的要求不能删除" in response.content.decode()
+    requirement.refresh_from_db()
+    assert requirement.position == "business"
+    assert PlanAssignment.objects.filter(requirement=requirement).count() == 1
