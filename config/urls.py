@@ -22,6 +22,8 @@ urlpatterns = [
     path("quizzes/", include("quizzes.urls")),
     path("courses/", include("courses.urls")),
     path("my/training/", courses_views.my_training, name="my_training"),
+    path("certificates/", include("courses.certificates.urls")),
+    path("my/notifications/", include("courses.notifications.urls")),
 ]
 
 if settings.DEBUG:

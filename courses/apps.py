@@ -9,3 +9,4 @@ class CoursesConfig(AppConfig):
 
     def ready(self):
         from courses import receivers  # noqa: F401 - connects the quiz and exercise receivers
+        from courses.notifications import receivers as notification_receivers  # noqa: F401

@@ -165,7 +165,17 @@ def course_detail(*, course: CoursePage, user) -> dict:
     return {
         "course": course, "lessons": lessons, "progress": progress, "enrolment": enrolment,
         "start_lesson": lessons[0] if lessons else None, "resume_lesson": resume,
+        "certificate": _course_certificate(user=user, course=course, enrolment=enrolment),
     }
+
+
+def _course_certificate(*, user, course: CoursePage, enrolment: Enrolment | None):
+    """The learner's certificate of this course (one query, only once it is completed)."""
+    if enrolment is None or not enrolment.is_completed or not course.issues_certificate:
+        return None
+    from courses.certificates.selectors import certificate_of_course
+
+    return certificate_of_course(user=user, course=course)
 
 
 @dataclass
@@ -253,10 +263,137 @@ def course_index_groups(*, index: CourseIndexPage, user) -> list[StageGroup]:
 
 
 def enrolments_to_rebuild(*, year: int | None = None) -> QuerySet[Enrolment]:
-    """Enrolments whose derived status `rebuild_progress` recomputes (started in `year`)."""
-    qs = Enrolment.objects.select_related(
-        "user", "course", "course__required_quiz", "course__required_exercise").order_by("pk")
+    """Enrolments whose derived status `rebuild_progress` recomputes (started in `year`), in key
+    order; nothing joined (each course's rule is loaded once, by `courses_for_rebuild`)."""
+    qs = Enrolment.objects.order_by("pk")
     return qs if year is None else qs.filter(started_at__year=year)
+
+
+@dataclass
+class ActivityLesson:
+    """A lesson that embeds quizzes or exercises: passing them all completes it."""
+
+    lesson: LessonPage
+    quiz_ids: list[int]
+    exercise_ids: list[int]
+    # False when the lesson can never be completed this way: nothing chosen in its body, or a
+    # chosen quiz/exercise no longer exists (as `_lesson_activities_passed` decides).
+    can_pass: bool
+
+
+@dataclass
+class CourseRule:
+    """What `rebuild_progress` needs of one course: its rule, live lessons and their
+    embedded activities."""
+
+    course: CoursePage
+    lessons: list[LessonPage]
+    activity_lessons: list[ActivityLesson]
+    quizzes: dict[int, object]  # every quiz the rule reads (embedded and required), by id
+
+    @property
+    def exercise_ids(self) -> set[int]:
+        ids = {pk for item in self.activity_lessons if item.can_pass for pk in item.exercise_ids}
+        if self.course.required_exercise_id:
+            ids.add(self.course.required_exercise_id)
+        return ids
+
+
+def _as_ids(raw: list) -> set[int]:
+    ids = set()
+    for pk in raw:
+        try:
+            ids.add(int(pk))
+        except (TypeError, ValueError):
+            continue
+    return ids
+
+
+def _chosen_ids_existing(raw: list, existing: set[int]) -> tuple[list[int], bool]:
+    """The chosen ids that exist, and whether every chosen one does (duplicates and all, as
+    `len(Model.objects.filter(pk__in=raw)) == len(set(raw))` counts them)."""
+    try:
+        ids = {int(pk) for pk in raw}
+    except (TypeError, ValueError):
+        return [], False
+    found = sorted(ids & existing)
+    return found, len(found) == len(set(raw))
+
+
+def courses_for_rebuild(*, course_ids) -> dict[int, CourseRule]:
+    """The rule, live lessons (tree order) and embedded activities of each course, in four
+    queries whatever the number of courses and lessons: courses, lessons, quizzes, exercises."""
+    from casebook.models import Exercise
+    from quizzes.models import Quiz
+
+    courses = list(CoursePage.objects.select_related("required_quiz", "required_exercise")
+                   .filter(pk__in=list(course_ids)))
+    if not courses:
+        return {}
+    prefix = Q()
+    for course in courses:
+        prefix |= Q(path__startswith=course.path, depth=course.depth + 1)
+    by_path = {course.path: course.pk for course in courses}
+    lessons_by_course: dict[int, list[LessonPage]] = {course.pk: [] for course in courses}
+    for lesson in LessonPage.objects.live().filter(prefix).order_by("path"):
+        course_id = by_path.get(lesson.path[:-LessonPage.steplen])
+        if course_id is not None:
+            lessons_by_course[course_id].append(lesson)
+    # Lessons with nothing recorded as embedded are never completed automatically (the
+    # per-learner path skips them the same way); the others are judged by their body.
+    embedding = [lesson for lessons in lessons_by_course.values() for lesson in lessons
+                 if lesson.embedded_quizzes or lesson.embedded_exercises]
+    raw = {lesson.pk: (lesson.quiz_ids(), lesson.exercise_ids()) for lesson in embedding}
+    wanted_quizzes, wanted_exercises = set(), set()
+    for quiz_ids, exercise_ids in raw.values():
+        wanted_quizzes.update(_as_ids(quiz_ids))
+        wanted_exercises.update(_as_ids(exercise_ids))
+    quizzes = Quiz.objects.in_bulk(list(wanted_quizzes)) if wanted_quizzes else {}
+    exercises = (set(Exercise.objects.filter(pk__in=list(wanted_exercises))
+                     .values_list("pk", flat=True)) if wanted_exercises else set())
+    rules = {}
+    for course in courses:
+        activity = []
+        for lesson in lessons_by_course[course.pk]:
+            if lesson.pk not in raw:
+                continue
+            quiz_raw, exercise_raw = raw[lesson.pk]
+            quiz_ids, quizzes_ok = _chosen_ids_existing(quiz_raw, set(quizzes))
+            exercise_ids, exercises_ok = _chosen_ids_existing(exercise_raw, exercises)
+            activity.append(ActivityLesson(
+                lesson=lesson, quiz_ids=quiz_ids, exercise_ids=exercise_ids,
+                can_pass=bool(quiz_raw or exercise_raw) and quizzes_ok and exercises_ok))
+        rule_quizzes = {pk: quizzes[pk] for item in activity if item.can_pass
+                        for pk in item.quiz_ids}
+        if course.required_quiz_id:
+            rule_quizzes[course.required_quiz_id] = course.required_quiz
+        rules[course.pk] = CourseRule(course=course, lessons=lessons_by_course[course.pk],
+                                      activity_lessons=activity, quizzes=rule_quizzes)
+    return rules
+
+
+def _ids_or_subquery(ids):
+    return ids if isinstance(ids, QuerySet) else list(ids)
+
+
+def lesson_completion_pairs(*, user_ids, lesson_ids) -> set[tuple[int, int]]:
+    """(user id, lesson id) of every completion among these learners (ids, or a `values`
+    queryset of user ids) and lessons, in one query."""
+    if not lesson_ids:
+        return set()
+    return set(LessonCompletion.objects.filter(
+        user_id__in=_ids_or_subquery(user_ids), lesson_id__in=list(lesson_ids))
+        .values_list("user_id", "lesson_id"))
+
+
+def lesson_study_seconds(*, user_ids, lesson_ids) -> dict[tuple[int, int], int]:
+    """Server-measured study time by (user id, lesson id), for these learners and lessons."""
+    if not lesson_ids:
+        return {}
+    return {(user_id, lesson_id): seconds for user_id, lesson_id, seconds in
+            LessonStudy.objects.filter(user_id__in=_ids_or_subquery(user_ids),
+                                       lesson_id__in=list(lesson_ids))
+            .values_list("user_id", "lesson_id", "seconds_studied")}
 
 
 # --- Annual training plans ----------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -48,10 +49,14 @@ def enrolment_ensure(*, user, course: CoursePage, now: dt.datetime | None = None
     enrolment = Enrolment.objects.filter(user=user, course=course).first()
     if enrolment is not None:
         return enrolment
+    from courses.membership import enrolment_requirement_id
+
     try:
         with transaction.atomic():
-            return Enrolment.objects.create(user=user, course=course,
-                                            started_at=now or timezone.now())
+            # A course the learner's plan requires: the enrolment records which requirement.
+            return Enrolment.objects.create(
+                user=user, course=course, started_at=now or timezone.now(),
+                requirement_id=enrolment_requirement_id(user=user, course_id=course.pk))
     except IntegrityError:  # a parallel request enrolled first
         return Enrolment.objects.get(user=user, course=course)
 
@@ -182,6 +187,11 @@ def enrolment_recompute(*, user, course: CoursePage, now: dt.datetime | None = N
     else:
         return None
     enrolment.save(update_fields=["status", "completed_at", "credited_hours"])
+    if enrolment.status == EnrolmentStatus.COMPLETED and old != EnrolmentStatus.COMPLETED:
+        from courses.certificates.services import certificates_issue_after_commit
+
+        # The plan or the course may be done now: its certificate, once this commits.
+        certificates_issue_after_commit(user_id=enrolment.user_id)
     return StatusChange(enrolment=enrolment, old_status=old, new_status=enrolment.status)
 
 
@@ -223,23 +233,163 @@ class RebuildReport:
     status_changes: list[StatusChange]
 
 
-def progress_rebuild(*, year: int | None = None) -> RebuildReport:
-    """Recompute every enrolment (started in ``year``): automatic lesson completions the
-    signals may have missed, then the course status. Reports what changed."""
-    from courses.selectors import course_lessons, enrolments_to_rebuild
+REBUILD_CHUNK_SIZE = 2000
+_REBUILD_FIELDS = ("pk", "user_id", "course_id", "status", "completed_at", "credited_hours")
 
+
+def progress_rebuild(*, year: int | None = None, now: dt.datetime | None = None,
+                     chunk_size: int = REBUILD_CHUNK_SIZE) -> RebuildReport:
+    """Recompute every enrolment (started in ``year``): automatic lesson completions the
+    signals may have missed, then the course status. Reports what changed.
+
+    The bulk form of `lesson_activities_check` on each embedding lesson followed by
+    `enrolment_recompute`, with the same rules (`courses.selectors.course_progress`):
+    enrolments are read in key order, a chunk at a time, each chunk locked and written in its
+    own transaction at a fixed number of queries whatever its size (completions, one per quiz
+    involved, exercises, study times, the new completions, one UPDATE per course and kind of
+    change). Nothing is written when nothing changed, so a consistent database stays as it is.
+    """
+    from courses.selectors import courses_for_rebuild, enrolments_to_rebuild
+
+    now = now or timezone.now()
     report = RebuildReport(lessons_completed=[], status_changes=[])
-    for enrolment in enrolments_to_rebuild(year=year).iterator(chunk_size=500):
-        course = enrolment.course
-        for lesson in course_lessons(course=course).exclude(
-                embedded_quizzes="", embedded_exercises=""):
-            completion = lesson_activities_check(user=enrolment.user, lesson=lesson)
-            if completion is not None:
-                report.lessons_completed.append(completion)
-        change = enrolment_recompute(user=enrolment.user, course=course)
+    rules: dict = {}
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            rows = list(enrolments_to_rebuild(year=year).filter(pk__gt=last_pk)
+                        .select_for_update().values_list(*_REBUILD_FIELDS)[:chunk_size])
+            if not rows:
+                return report
+            last_pk = rows[-1][0]
+            missing = {row[2] for row in rows} - rules.keys()
+            if missing:
+                rules.update(courses_for_rebuild(course_ids=missing))
+            _rebuild_chunk(rows=rows, rules=rules, now=now, report=report)
+
+
+def _rebuild_chunk(*, rows: list[tuple], rules: dict, now: dt.datetime,
+                   report: RebuildReport) -> None:
+    from casebook.exercises.selectors import exercises_passed_by_users
+    from courses.selectors import lesson_completion_pairs, lesson_study_seconds
+    from quizzes.selectors import quiz_results_by_users
+
+    # The learners go to the reads as lists of ids, not as a subquery on the enrolment table:
+    # PostgreSQL, with statistics not yet gathered after a bulk load, plans such a subquery
+    # as a nested loop over the whole chunk for every row (seconds per chunk).
+    course_ids = {row[2] for row in rows}
+    users_by_course: dict[int, set[int]] = {}
+    for _pk, user_id, course_id, *_rest in rows:
+        users_by_course.setdefault(course_id, set()).add(user_id)
+    users = sorted({row[1] for row in rows})
+    done = lesson_completion_pairs(user_ids=users, lesson_ids={
+        lesson.pk for course_id in course_ids for lesson in rules[course_id].lessons})
+    # Each quiz is read for the learners of the chunk's courses that use it, one query each.
+    quiz_courses: dict[int, tuple[object, set[int]]] = {}
+    exercise_ids: set[int] = set()
+    for course_id in course_ids:
+        rule = rules[course_id]
+        for quiz_id, quiz in rule.quizzes.items():
+            quiz_courses.setdefault(quiz_id, (quiz, set()))[1].add(course_id)
+        exercise_ids |= rule.exercise_ids
+    results = {quiz_id: quiz_results_by_users(
+        quiz=quiz, user_ids=users if quiz_course_ids == course_ids
+        else sorted(set().union(*(users_by_course[pk] for pk in quiz_course_ids))))
+        for quiz_id, (quiz, quiz_course_ids) in quiz_courses.items()}
+    exercises_passed = (exercises_passed_by_users(exercise_ids=exercise_ids, user_ids=users)
+                        if exercise_ids else set())
+
+    def passed(quiz_id: int, user_id: int) -> bool:
+        result = results[quiz_id].get(user_id)
+        return result is not None and result.passed
+
+    new_completions: list[LessonCompletion] = []
+    for _pk, user_id, course_id, *_rest in rows:
+        for item in rules[course_id].activity_lessons:
+            key = (user_id, item.lesson.pk)
+            if key in done or not item.can_pass:
+                continue
+            if all(passed(quiz_id, user_id) for quiz_id in item.quiz_ids) and all(
+                    (user_id, exercise_id) in exercises_passed
+                    for exercise_id in item.exercise_ids):
+                new_completions.append(LessonCompletion(
+                    user_id=user_id, lesson_id=item.lesson.pk, how=CompletionHow.AUTOMATIC,
+                    completed_at=now))
+                done.add(key)
+    if new_completions:
+        seconds = lesson_study_seconds(
+            user_ids={c.user_id for c in new_completions},
+            lesson_ids={c.lesson_id for c in new_completions})
+        for completion in new_completions:
+            completion.seconds_studied = seconds.get((completion.user_id, completion.lesson_id),
+                                                     0)
+        # A completion a parallel request created meanwhile is left as it is.
+        LessonCompletion.objects.bulk_create(new_completions, ignore_conflicts=True)
+        report.lessons_completed.extend(new_completions)
+
+    updates: dict[tuple[int, str], list[int]] = {}
+    newly_complete: set[int] = set()
+    for row in rows:
+        change = _enrolment_rederive(row=row, rule=rules[row[2]], done=done,
+                                     quiz_results=results, exercises_passed=exercises_passed,
+                                     now=now)
         if change is not None:
-            report.status_changes.append(change)
-    return report
+            updates.setdefault((row[2], change[0]), []).append(row[0])
+            report.status_changes.append(change[1])
+            if change[0] == "completed":
+                newly_complete.add(row[1])
+    for (course_id, kind), pks in updates.items():
+        course = rules[course_id].course
+        if kind == "completed":
+            values = {"status": EnrolmentStatus.COMPLETED, "completed_at": now,
+                      "credited_hours": course.credit_hours}
+        elif kind == "hours":
+            values = {"credited_hours": course.credit_hours}
+        else:
+            values = {"status": EnrolmentStatus.IN_PROGRESS, "completed_at": None,
+                      "credited_hours": 0}
+        Enrolment.objects.filter(pk__in=pks).update(**values)
+    if newly_complete:
+        from courses.certificates.services import certificates_issue_after_commit
+
+        # As `enrolment_recompute` does: certificates now due, in one run after this commits.
+        for user_id in sorted(newly_complete):
+            certificates_issue_after_commit(user_id=user_id)
+
+
+def _enrolment_rederive(*, row: tuple, rule, done: set[tuple[int, int]], quiz_results: dict,
+                        exercises_passed: set[tuple[int, int]], now: dt.datetime
+                        ) -> tuple[str, StatusChange] | None:
+    """`course_progress(...).complete` and the transitions of `enrolment_recompute`, from
+    records already read; the kind of UPDATE and the change, or None. Keep the three in step."""
+    pk, user_id, course_id, old, completed_at, hours = row
+    course = rule.course
+    complete = all((user_id, lesson.pk) in done for lesson in rule.lessons)
+    if course.required_quiz_id:
+        result = quiz_results[course.required_quiz_id].get(user_id)
+        if course.required_quiz_pass_percent is None:
+            quiz_ok = result is not None and result.passed
+        else:
+            quiz_ok = (result is not None and result.percent is not None
+                       and result.percent >= course.required_quiz_pass_percent)
+        complete = complete and quiz_ok
+    if course.required_exercise_id:
+        complete = complete and (user_id, course.required_exercise_id) in exercises_passed
+    if not rule.lessons and not course.required_quiz_id and not course.required_exercise_id:
+        complete = False  # "the course has no lessons yet"
+    if complete and old != EnrolmentStatus.COMPLETED:
+        kind, status, completed_at, hours = ("completed", EnrolmentStatus.COMPLETED, now,
+                                             course.credit_hours)
+    elif complete and hours != course.credit_hours:
+        kind, status, hours = "hours", old, course.credit_hours
+    elif not complete and old != EnrolmentStatus.IN_PROGRESS:
+        kind, status, completed_at, hours = ("in_progress", EnrolmentStatus.IN_PROGRESS, None,
+                                             Decimal("0"))
+    else:
+        return None
+    enrolment = Enrolment(pk=pk, user_id=user_id, course_id=course_id, status=status,
+                          completed_at=completed_at, credited_hours=hours)
+    return kind, StatusChange(enrolment=enrolment, old_status=old, new_status=status)
 
 
 # --- Annual training plans ----------------------------------------------------------------------
@@ -280,37 +430,20 @@ def _assign_on_commit(plan_id: int) -> None:
 
 
 def plan_assign(*, plan, batch_size: int = ASSIGN_BATCH_SIZE) -> int:
-    """Assign every requirement of a published plan to each active learner of the matching
-    position in the plan's departments; the number of new assignments.
+    """Assign every requirement of a published plan to each learner who matches it (active,
+    of the requirement's position, in a target department); the number of new assignments.
 
-    Idempotent: rows go in with bulk_create(ignore_conflicts=True) against the unique
-    (user, requirement) constraint, so re-running it (a retried task, learners added since)
-    creates only what is missing. Learners are read in key order, one batch at a time.
+    The same synchronisation as roster changes (`courses.membership.plan_membership_sync`,
+    the one definition of membership): it also re-assigns and, while the plan is open,
+    withdraws. Idempotent: rows go in with bulk_create(ignore_conflicts=True) against the
+    unique (user, requirement) constraint, so re-running it (a retried task, learners added
+    since) creates only what is missing. Learners are read in key order, one batch at a time.
     """
+    from courses.membership import plan_membership_sync
     from courses.models import PlanAssignment
-    from departments.models import Learner
 
     if not plan.is_published:
         return 0
-    by_position: dict[str, list[int]] = {}
-    for requirement_id, position in plan.requirements.values_list("pk", "position"):
-        by_position.setdefault(position, []).append(requirement_id)
-    if not by_position:
-        return 0
-    learners = Learner.objects.filter(is_active=True, user__is_active=True,
-                                      position__in=list(by_position))
-    if not plan.all_departments:
-        learners = learners.filter(office__unit__department__in=plan.departments.all())
     before = PlanAssignment.objects.filter(requirement__plan=plan).count()
-    last_pk = 0
-    while True:
-        batch = list(learners.filter(pk__gt=last_pk).order_by("pk")
-                     .values_list("pk", "user_id", "position")[:batch_size])
-        if not batch:
-            break
-        last_pk = batch[-1][0]
-        PlanAssignment.objects.bulk_create(
-            [PlanAssignment(user_id=user_id, requirement_id=requirement_id)
-             for _pk, user_id, position in batch for requirement_id in by_position[position]],
-            ignore_conflicts=True, batch_size=batch_size)
+    plan_membership_sync(plan=plan, batch_size=batch_size)
     return PlanAssignment.objects.filter(requirement__plan=plan).count() - before

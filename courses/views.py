@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from courses.certificates.selectors import certificates_of_learner
 from courses.models import LessonPage
 from courses.selectors import plan_progress_of_learner
 from courses.services import HEARTBEAT_INTERVAL_SECONDS, lesson_complete, lesson_heartbeat
@@ -52,7 +53,8 @@ def complete(request: HttpRequest, lesson_id: int) -> HttpResponse:
 
 @login_required
 def my_training(request: HttpRequest) -> HttpResponse:
-    """我的培训: this year's required courses with status and progress, earlier years below."""
+    """我的培训: this year's required courses with status and progress, earlier years below,
+    and the learner's certificates."""
     today = timezone.localdate()
     plans = plan_progress_of_learner(user=request.user, today=today)
     current = [item for item in plans if item.plan.year == today.year]
@@ -60,4 +62,5 @@ def my_training(request: HttpRequest) -> HttpResponse:
         "current_plans": current,
         "previous_plans": [item for item in plans if item.plan.year != today.year],
         "today": today,
+        "certificates": certificates_of_learner(user=request.user),
     })

@@ -8,12 +8,15 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import Button
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from courses.membership import user_may_view_plan_roster
 from courses.models import TrainingPlan
 from courses.services import plan_assign_later, plan_publish
 from departments.selectors import user_is_bureau
@@ -107,3 +110,51 @@ TrainingPlanViewSet.edit_view_class = PlanEditView
 @hooks.register("register_admin_viewset")
 def register_training_plans():
     return TrainingPlanViewSet()
+
+
+# --- 培训完成情况: the roster against a plan, exemptions and their history ----------------------
+
+
+class PlanRosterViewSet(ViewSet):
+    """Department admins (their departments) and bureau staff (all): courses.views_admin_plans."""
+
+    name = "plan_roster"
+    url_prefix = "training-roster"
+    icon = "table"
+    menu_label = _("Training completion")
+    add_to_admin_menu = False
+
+    def get_urlpatterns(self):
+        from courses import views_admin_plans as views
+
+        return [
+            path("", views.plan_roster, name="index"),
+            path("assignments/<int:assignment_id>/exempt/", views.exemption_grant,
+                 name="exempt"),
+            path("exemptions/", views.exemption_history, name="history"),
+            path("exemptions/<int:exemption_id>/revoke/", views.exemption_revoke,
+                 name="revoke"),
+        ]
+
+
+class PlanRosterMenuItem(MenuItem):
+    def is_shown(self, request):
+        return user_may_view_plan_roster(request.user)
+
+
+@hooks.register("register_admin_viewset")
+def register_plan_roster():
+    return PlanRosterViewSet()
+
+
+@hooks.register("register_admin_menu_item")
+def register_plan_roster_menu_item():
+    return PlanRosterMenuItem(_("Training completion"), reverse("plan_roster:index"),
+                              icon_name="table", order=261)
+
+
+@hooks.register("register_admin_viewset")
+def register_certificates():
+    from courses.certificates.admin import CertificateViewSet
+
+    return CertificateViewSet()

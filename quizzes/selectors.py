@@ -266,6 +266,48 @@ def quiz_score(*, user, quiz: Quiz) -> Decimal | None:
     return None if result is None else result.percent
 
 
+@dataclass(frozen=True)
+class QuizResult:
+    """The counting attempt's outcome, as `quiz_passed` and `quiz_score` report it."""
+
+    passed: bool
+    percent: Decimal | None
+
+
+def quiz_results_by_users(*, quiz: Quiz, user_ids) -> dict[int, QuizResult]:
+    """The counting attempt (as `attempt_result` picks it) of each learner in `user_ids` (ids,
+    or a `values` queryset of user ids) who has a graded one, in one query: the bulk form of
+    `quiz_passed` / `quiz_score`."""
+    # The same ORDER BY as attempt_best / attempt_latest behind a leading user_id, so each
+    # learner's first row is the attempt `.first()` would return (NULLs sort as the database
+    # sorts them there too).
+    order = (("-submitted_at", "-pk") if quiz.grading_method == GradingMethod.LATEST
+             else ("-percent", "submitted_at"))
+    results: dict[int, QuizResult] = {}
+    if not isinstance(user_ids, QuerySet):
+        user_ids = list(user_ids)
+    rows = (Attempt.objects.filter(quiz=quiz, status=AttemptStatus.GRADED, user_id__in=user_ids)
+            .order_by("user_id", *order).values_list("user_id", "passed", "percent"))
+    for user_id, passed, percent in rows:
+        if user_id not in results:
+            results[user_id] = QuizResult(passed=bool(passed), percent=percent)
+    return results
+
+
+def quiz_passed_by_users(*, quiz: Quiz, user_ids) -> dict[int, bool | None]:
+    """`quiz_passed` for many learners in one query: every id in `user_ids` is a key."""
+    user_ids = list(user_ids)
+    results = quiz_results_by_users(quiz=quiz, user_ids=user_ids)
+    return {pk: (results[pk].passed if pk in results else None) for pk in user_ids}
+
+
+def quiz_score_by_users(*, quiz: Quiz, user_ids) -> dict[int, Decimal | None]:
+    """`quiz_score` for many learners in one query: every id in `user_ids` is a key."""
+    user_ids = list(user_ids)
+    results = quiz_results_by_users(quiz=quiz, user_ids=user_ids)
+    return {pk: (results[pk].percent if pk in results else None) for pk in user_ids}
+
+
 def attempts_best_per_learner(*, quiz: Quiz) -> dict[int, Attempt]:
     """Best graded attempt per user id for one quiz, in one query."""
     best: dict[int, Attempt] = {}

@@ -792,9 +792,10 @@ def _attempt_recompute(attempt: Attempt, now) -> bool:
     return not pending
 
 
-def _send_graded(attempt: Attempt) -> None:
+def _send_graded(attempt: Attempt, *, marked_by=None, result_changed: bool = True) -> None:
     transaction.on_commit(
-        lambda: attempt_graded.send(sender=Attempt, attempt=attempt))
+        lambda: attempt_graded.send(sender=Attempt, attempt=attempt, marked_by=marked_by,
+                                    result_changed=result_changed))
 
 
 @transaction.atomic
@@ -881,8 +882,11 @@ def marking_save(*, attempt_question: AttemptQuestion, marker, points, feedback:
     aq.save(update_fields=["awarded", "is_correct", "feedback", "marked_by", "marked_at"])
     MarkingRecord.objects.create(
         attempt_question=aq, marker=marker, points=aq.awarded, feedback=feedback)
+    before = (attempt.status, attempt.score, attempt.passed)
     if _attempt_recompute(attempt, now):
-        _send_graded(attempt)
+        # Listeners (the learner's notification) tell a re-marking that changed nothing apart.
+        _send_graded(attempt, marked_by=marker,
+                     result_changed=before != (attempt.status, attempt.score, attempt.passed))
     return aq
 
 

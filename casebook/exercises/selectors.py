@@ -61,6 +61,16 @@ def exercise_passed(*, user, exercise: Exercise) -> bool:
                                              passed=True).exists()
 
 
+def exercises_passed_by_users(*, exercise_ids, user_ids) -> set[tuple[int, int]]:
+    """`exercise_passed` for many learners (ids, or a `values` queryset of user ids) and
+    exercises in one query: the (user id, exercise id) pairs with a passed submission."""
+    if not isinstance(user_ids, QuerySet):
+        user_ids = list(user_ids)
+    return set(ExerciseSubmission.objects.filter(
+        exercise_id__in=list(exercise_ids), user_id__in=user_ids, passed=True)
+        .order_by().values_list("user_id", "exercise_id").distinct())
+
+
 def submissions_best_per_learner(*, exercise: Exercise) -> QuerySet[ExerciseSubmission]:
     """One submission per learner: their best (highest score, earliest on ties)."""
     best = (ExerciseSubmission.objects.filter(exercise=exercise, user=OuterRef("user"))

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from casebook.exercises.grading import ExerciseInputError, Graded
-from casebook.exercises.signals import submission_scored
+from casebook.exercises.signals import submission_reviewed, submission_scored
 from casebook.models import Exercise, ExerciseSubmission, SubmissionReview
 from portal.cleaning import data_clean
 
@@ -30,6 +30,15 @@ MAX_COMMENT = 4000
 def _send_scored(submission: ExerciseSubmission) -> None:
     transaction.on_commit(lambda: submission_scored.send(sender=ExerciseSubmission,
                                                          submission=submission))
+
+
+def _announce_review(submission: ExerciseSubmission, review: SubmissionReview, *,
+                     scored: bool) -> None:
+    """After commit, once per review: a changed score first (progress), then the review itself
+    (the learner's notification)."""
+    if scored:
+        submission_scored.send(sender=ExerciseSubmission, submission=submission)
+    submission_reviewed.send(sender=ExerciseSubmission, submission=submission, review=review)
 
 
 def _storable_check(value) -> None:
@@ -114,7 +123,8 @@ def submission_review(*, submission: ExerciseSubmission, reviewer, comment: str 
             locked.full_clean()
             locked.save(update_fields=["override_score", "override_reason", "override_by",
                                        "override_at", "score", "passed"])
-            _send_scored(locked)
+        transaction.on_commit(lambda: _announce_review(locked, review,
+                                                       scored=score is not None))
     submission.refresh_from_db()
     return review
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 SITE_DIR = BASE_DIR / "site"
@@ -89,6 +90,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
+                # Lazy: counted only when the header renders, never for anonymous visitors.
+                "courses.notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -140,6 +143,9 @@ PASSWORD_HASHERS = [
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:profile"
+# Where a learner (a roster record, no admin access) lands after logging in without a `next`:
+# 我的培训. Staff, bureau, department admins and reviewers keep LOGIN_REDIRECT_URL.
+LEARNER_LOGIN_REDIRECT_URL = "my_training"
 LOGOUT_REDIRECT_URL = "/"
 
 # django-axes: throttled logins (5 failures per username + IP, then a 15 minute lock).
@@ -150,6 +156,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+# Public certificate verification (/certificates/verify/<code>/): lookups per client address
+# (the address as django-axes sees it) in a window, against enumeration; then 429.
+CERTIFICATE_VERIFY_RATE_LIMIT = env.int("CERTIFICATE_VERIFY_RATE_LIMIT", default=30)
+CERTIFICATE_VERIFY_RATE_WINDOW = env.int("CERTIFICATE_VERIFY_RATE_WINDOW_SECONDS", default=600)
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -213,6 +224,16 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="jixiao@localhost")
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+# Seconds before an unanswering mail server counts as down (reminders then retry later).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Reminders (courses.reminders): e-mails per worker task, and how long a claimed but unsent
+# row waits before the resend sweep takes it (a killed worker's rows; see its services).
+REMINDERS_BATCH_SIZE = env.int("REMINDERS_BATCH_SIZE", default=200)
+REMINDERS_RESEND_AFTER_SECONDS = env.int("REMINDERS_RESEND_AFTER_SECONDS", default=300)
 
 # --- Celery -----------------------------------------------------------------
 # Embedded default: Kombu's filesystem transport under var/celery, so a real worker runs on one
@@ -251,6 +272,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "quizzes.tasks.attempts_expire_overdue",
         "schedule": 60,
     },
+    # Training plan reminders, digests and escalations, once a day in the site's time zone.
+    "courses-reminders-dispatch": {
+        "task": "courses.tasks.reminders_dispatch",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    "courses-reminders-resend-unsent": {
+        "task": "courses.tasks.reminders_resend_unsent",
+        "schedule": 10 * 60,
+    },
+    # Nightly safety nets: plan membership against the whole roster (a change no signal
+    # reported), then any certificate that is due and missing.
+    "courses-plan-membership-sync-all": {
+        "task": "courses.tasks.plan_membership_sync_all",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "courses-certificates-issue": {
+        "task": "courses.tasks.certificates_issue",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # Wagtail 8's own background jobs run on django-tasks; run them in-process.
@@ -259,6 +299,8 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 # --- Wagtail ----------------------------------------------------------------
 WAGTAIL_SITE_NAME = "绩效学堂"
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
+# The site's address as users reach it, for links in e-mails (我的培训).
+SITE_BASE_URL = env("SITE_BASE_URL", default=WAGTAILADMIN_BASE_URL)
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "doc", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "xls",
                           "zip", "ofd"]
