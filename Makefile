@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/jixiao
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test venv setup messages lint bench clean test-sqlite test-postgres
+.PHONY: run test venv setup messages lint bench loadtest clean test-sqlite test-postgres
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ lint: venv
 
 bench: venv
 	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Exam-day HTTP load harness (bench/loadtest, README "Load test"): gunicorn with the production
+# settings on PostgreSQL + Redis, driven by wrk. Quick mode (a few minutes) by default; FULL=1
+# for concurrency 16/64/256 and the takers search; LOADTEST_ARGS for any option (--help).
+loadtest: venv messages
+	$(BIN)/python -m bench.loadtest $(if $(FULL),--full) $(LOADTEST_ARGS)
 
 clean:
 	rm -rf var/db.sqlite3* var/celery var/static var/celerybeat-schedule*
