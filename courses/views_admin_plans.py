@@ -186,6 +186,24 @@ def _add_errors(form: forms.Form, error: ValidationError, field: str | None = No
         form.add_error(field, message)
 
 
+NOTE_ERROR_CODES = {"note_required", "note_too_long", "control_characters"}
+
+
+def _service_run(form: forms.Form, action) -> bool:
+    """Run an exemption service; its refusals become form errors (the explanation's under the
+    explanation field). A PermissionDenied means the learner left the user's departments since
+    the page was read."""
+    try:
+        action()
+    except PermissionDenied as error:
+        form.add_error(None, str(error) or _("You may not do this."))
+    except ValidationError as error:
+        _add_errors(form, error, "note" if error.code in NOTE_ERROR_CODES else None)
+    else:
+        return True
+    return False
+
+
 @require_http_methods(["GET", "POST"])
 def exemption_grant(request: HttpRequest, assignment_id: int) -> HttpResponse:
     """Exempt one learner from one assigned requirement (reason + explanation)."""
@@ -198,21 +216,13 @@ def exemption_grant(request: HttpRequest, assignment_id: int) -> HttpResponse:
     plan = assignment.requirement.plan
     form = ExemptionForm(request.POST or None, plan=plan)
     back = _back_url(request, plan.pk)
-    if request.method == "POST" and form.is_valid():
-        try:
-            membership.exemption_grant(assignment=assignment,
-                                       reason=form.cleaned_data["reason"],
-                                       note=form.cleaned_data["note"], user=request.user)
-        except PermissionDenied as error:  # left the user's departments since the page was read
-            form.add_error(None, str(error) or _("You may not do this."))
-        except ValidationError as error:
-            field = "note" if error.code in {"note_required", "note_too_long",
-                                             "control_characters"} else None
-            _add_errors(form, error, field)
-        else:
-            messages.success(request, _("Exemption entered for %(name)s: %(course)s.") % {
-                "name": _learner_name(assignment), "course": assignment.requirement.course.title})
-            return redirect(back)
+    if request.method == "POST" and form.is_valid() and _service_run(
+            form, lambda: membership.exemption_grant(
+                assignment=assignment, reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"], user=request.user)):
+        messages.success(request, _("Exemption entered for %(name)s: %(course)s.") % {
+            "name": _learner_name(assignment), "course": assignment.requirement.course.title})
+        return redirect(back)
     return TemplateResponse(request, "courses/admin/exemption_form.html", {
         "form": form, "assignment": assignment, "plan": plan, "back": back,
         "learner_name": _learner_name(assignment), "learner": _learner(assignment)})
@@ -229,20 +239,12 @@ def exemption_revoke(request: HttpRequest, exemption_id: int) -> HttpResponse:
     plan = assignment.requirement.plan
     form = RevokeForm(request.POST or None)
     back = _back_url(request, plan.pk)
-    if request.method == "POST" and form.is_valid():
-        try:
-            membership.exemption_revoke(exemption=exemption, note=form.cleaned_data["note"],
-                                        user=request.user)
-        except PermissionDenied as error:
-            form.add_error(None, str(error) or _("You may not do this."))
-        except ValidationError as error:
-            field = "note" if error.code in {"note_required", "note_too_long",
-                                             "control_characters"} else None
-            _add_errors(form, error, field)
-        else:
-            messages.success(request, _("Exemption revoked for %(name)s: %(course)s.") % {
-                "name": _learner_name(assignment), "course": assignment.requirement.course.title})
-            return redirect(back)
+    if request.method == "POST" and form.is_valid() and _service_run(
+            form, lambda: membership.exemption_revoke(
+                exemption=exemption, note=form.cleaned_data["note"], user=request.user)):
+        messages.success(request, _("Exemption revoked for %(name)s: %(course)s.") % {
+            "name": _learner_name(assignment), "course": assignment.requirement.course.title})
+        return redirect(back)
     return TemplateResponse(request, "courses/admin/exemption_revoke.html", {
         "form": form, "exemption": exemption, "assignment": assignment, "plan": plan,
         "back": back, "learner_name": _learner_name(assignment),

@@ -16,7 +16,17 @@ from quizzes.models import Attempt, AttemptStatus
 from quizzes.services import quiz_create
 from tests.casebook.exercise_helpers import make_exercise
 from tests.casebook.factories import case_data
-from tests.departments.factories import LearnerFactory
+from tests.departments.factories import DepartmentFactory, LearnerFactory
+
+
+@pytest.fixture
+def dept_a(db):
+    return DepartmentFactory(code="A01", name="财政局")
+
+
+@pytest.fixture
+def dept_b(db):
+    return DepartmentFactory(code="B01", name="教育局")
 
 
 @pytest.fixture

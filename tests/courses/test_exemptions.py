@@ -23,19 +23,11 @@ from tests.courses.membership_helpers import (
     make_learner,
     open_plan,
 )
-from tests.departments.factories import DepartmentFactory, OfficeFactory, UnitFactory, UserFactory
+from tests.departments.factories import OfficeFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def dept_a(db):
-    return DepartmentFactory(code="A01", name="财政局")
-
-
-@pytest.fixture
-def dept_b(db):
-    return DepartmentFactory(code="B01", name="教育局")
 
 
 @pytest.fixture

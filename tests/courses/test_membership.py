@@ -30,19 +30,11 @@ from tests.courses.membership_helpers import (
     open_plan,
     withdrawn,
 )
-from tests.departments.factories import DepartmentFactory, OfficeFactory, UnitFactory
+from tests.departments.factories import OfficeFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def dept_a(db):
-    return DepartmentFactory(code="A01", name="财政局")
-
-
-@pytest.fixture
-def dept_b(db):
-    return DepartmentFactory(code="B01", name="教育局")
 
 
 @pytest.fixture

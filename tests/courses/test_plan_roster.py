@@ -21,7 +21,7 @@ from tests.courses.membership_helpers import (
     open_plan,
     user_in_role,
 )
-from tests.departments.factories import DepartmentFactory, OfficeFactory, UnitFactory
+from tests.departments.factories import OfficeFactory, UnitFactory
 from tests.query_budget import assert_listing_budget
 
 pytestmark = pytest.mark.django_db
@@ -29,14 +29,6 @@ pytestmark = pytest.mark.django_db
 URL = "/admin/training-roster/"
 
 
-@pytest.fixture
-def dept_a(db):
-    return DepartmentFactory(code="A01", name="财政局")
-
-
-@pytest.fixture
-def dept_b(db):
-    return DepartmentFactory(code="B01", name="教育局")
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from courses.services import plan_assign, plan_publish
 from departments import roles
 from departments.services import roles_ensure
 from tests.departments.factories import (
-    DepartmentFactory,
     LearnerFactory,
     OfficeFactory,
     UnitFactory,
@@ -37,14 +36,6 @@ def at(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0)))
 
 
-@pytest.fixture
-def dept_a(db):
-    return DepartmentFactory(code="A01", name="财政局")
-
-
-@pytest.fixture
-def dept_b(db):
-    return DepartmentFactory(code="B01", name="教育局")
 
 
 def learner(dept, position: str, number: str, **fields):
