@@ -322,6 +322,8 @@ ERROR_JOINED_LATE_NO_CUTOFF = _("This plan sets no joined cut-off date, so “jo
                                 "cut-off date” cannot be the reason.")
 ERROR_JOINED_LATE_TOO_EARLY = _("%(name)s was added to the roster on %(joined)s, not after the "
                                 "plan's cut-off date %(cutoff)s.")
+ERROR_EXEMPT_SELF = _("You cannot exempt yourself or revoke your own exemption: another admin "
+                      "of your department or the bureau has to.")
 ERROR_ALREADY_EXEMPT = _("This requirement is already exempted for the learner.")
 ERROR_ALREADY_REVOKED = _("This exemption has already been revoked.")
 
@@ -360,6 +362,8 @@ def _learner_in_scope_locked(*, user, user_id: int) -> Learner:
     the scope is checked at write time, against the learner's current department."""
     if not user_may_manage_exemptions(user):
         raise PermissionDenied(ERROR_EXEMPT_NOT_ALLOWED)
+    if user_id == user.pk:  # an admin who is also on the roster: no excusing oneself
+        raise PermissionDenied(ERROR_EXEMPT_SELF)
     learner = (learners_visible_to(user).select_for_update(of=("self",))
                .filter(user_id=user_id).first())
     if learner is None:

@@ -414,15 +414,27 @@ OPEN_STATUSES = {RequirementStatus.NOT_STARTED, RequirementStatus.IN_PROGRESS,
                  RequirementStatus.OVERDUE}
 
 
+def completed_before_plan(*, plan, enrolment: Enrolment | None) -> bool:
+    """The learner completed the course before the plan opened (the record is one per learner
+    and course, so an earlier year's completion cannot be redone in the same course)."""
+    return bool(enrolment is not None and enrolment.is_completed
+                and timezone.localdate(enrolment.completed_at) < plan.opens_on)
+
+
 def requirement_status(*, plan, enrolment: Enrolment | None, lessons_done: int,
                        today: dt.date, exempt: bool = False) -> str:
     """The status of one assigned requirement on `today` (dates in the site's time zone).
 
-    An exemption in force wins over everything. A course completed after the make-up deadline
-    no longer counts for the plan: it is shown as overdue, like one never completed.
+    An exemption in force wins over everything. Only a completion inside the plan's window
+    counts: a course completed after the make-up deadline is shown as overdue, like one never
+    completed; one completed before the plan opened (an earlier year's training) does not
+    count for this plan at all — annual training is done again each year, with that year's
+    edition of the course (see `completed_before_plan`).
     """
     if exempt:
         return RequirementStatus.EXEMPT
+    if completed_before_plan(plan=plan, enrolment=enrolment):
+        return RequirementStatus.OVERDUE if today > plan.due_on else RequirementStatus.NOT_STARTED
     if enrolment is not None and enrolment.is_completed:
         completed_on = timezone.localdate(enrolment.completed_at)
         if completed_on <= plan.due_on:
@@ -445,6 +457,7 @@ class RequirementProgress:
     lessons_done: int
     lessons_total: int
     resume_lesson: LessonPage | None
+    completed_earlier: bool = False
 
     @property
     def done(self) -> bool:
@@ -520,15 +533,18 @@ def plan_progress_of_learner(*, user, today: dt.date | None = None) -> list[Plan
         course_id = by_path.get(lesson.path[:-LessonPage.steplen])
         if course_id is not None:
             lessons_by_course[course_id].append(lesson)
-    done_ids = set(LessonCompletion.objects.filter(
-        user=user, lesson_id__in=[lesson.pk for lesson in lessons])
-        .values_list("lesson_id", flat=True))
+    done_on = {lesson_id: timezone.localdate(when) for lesson_id, when in
+               LessonCompletion.objects.filter(
+                   user=user, lesson_id__in=[lesson.pk for lesson in lessons])
+               .values_list("lesson_id", "completed_at")}
     plans: dict[int, PlanProgress] = {}
     for assignment in assignments:
         requirement = assignment.requirement
         plan, course = requirement.plan, requirement.course
         course_lessons_ = lessons_by_course[course.pk]
         enrolment = enrolments.get(course.pk)
+        # A plan counts the lessons finished since it opened (see `requirement_status`).
+        done_ids = {pk for pk, day in done_on.items() if day >= plan.opens_on}
         done = sum(1 for lesson in course_lessons_ if lesson.pk in done_ids)
         resume = None
         if enrolment is not None and enrolment.last_lesson_id not in done_ids:
@@ -541,7 +557,8 @@ def plan_progress_of_learner(*, user, today: dt.date | None = None) -> list[Plan
         plans.setdefault(plan.pk, PlanProgress(plan=plan, items=[])).items.append(
             RequirementProgress(
                 requirement=requirement, course=course, status=status, lessons_done=done,
-                lessons_total=len(course_lessons_), resume_lesson=resume))
+                lessons_total=len(course_lessons_), resume_lesson=resume,
+                completed_earlier=completed_before_plan(plan=plan, enrolment=enrolment)))
     for progress in plans.values():
         plan = progress.plan
         progress.earned_hours = sum(

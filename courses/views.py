@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,8 +16,13 @@ from courses.models import LessonPage
 from courses.selectors import plan_progress_of_learner
 from courses.services import HEARTBEAT_INTERVAL_SECONDS, lesson_complete, lesson_heartbeat
 
+# Page keys are 32-bit: a larger id is no lesson (and would overflow the query: a 500).
+PAGE_PK_MAX = 2**31 - 1
+
 
 def _live_lesson(lesson_id: int) -> LessonPage:
+    if not 1 <= lesson_id <= PAGE_PK_MAX:
+        raise Http404
     return get_object_or_404(LessonPage.objects.live().public(), pk=lesson_id)
 
 

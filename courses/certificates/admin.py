@@ -162,7 +162,7 @@ class CertificateViewSet(ModelViewSet):
         """Confirm with a reason (GET) and revoke (POST): bureau staff only."""
         if not user_is_bureau(request.user):
             raise PermissionDenied
-        certificate = get_object_or_404(Certificate, pk=unquote(str(pk)))
+        certificate = get_object_or_404(Certificate, pk=pk)
         inspect_url = reverse(self.get_url_name("inspect"), args=[certificate.pk])
         form = RevokeForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -180,4 +180,5 @@ class CertificateViewSet(ModelViewSet):
 
     def get_urlpatterns(self):
         return [*super().get_urlpatterns(),
-                path("revoke/<str:pk>/", self.revoke_view, name="revoke")]
+                # <int:pk>: any other text is no certificate (404, not a ValueError's 500).
+                path("revoke/<int:pk>/", self.revoke_view, name="revoke")]

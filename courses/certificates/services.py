@@ -141,19 +141,34 @@ def _holders(user_ids: set[int]) -> dict[int, tuple[str, str]]:
 
 
 def _notifications(certificates: list[Certificate]) -> list[Notification]:
-    """The in-app notice of each new certificate, in the site's language (it is stored)."""
-    # Translated and reversed once per batch: the serial is a plain path segment.
+    """The in-app notice of each new certificate, in its holder's language (as the other
+    stored notices: `courses.notifications.selectors.recipient_language`), in one query."""
+    from wagtail.users.models import UserProfile
+
+    # Translated once per language and reversed once per batch: the serial is a plain path
+    # segment.
     url = reverse("certificates:detail", args=["SERIAL"])
-    with translation.override(settings.LANGUAGE_CODE):
-        title = gettext("Certificate issued: %(title)s")
-        body = gettext("Certificate %(serial)s, %(hours)s credit hours. Download it as a PDF "
-                       "from the certificate page.")
-    return [Notification(
-        user_id=certificate.user_id, kind=NotificationKind.CERTIFICATE,
-        title=(title % {"title": certificate.title})[:255],
-        body=body % {"serial": certificate.serial, "hours": certificate.credit_hours},
-        url=url.replace("SERIAL", certificate.serial),
-        created_at=certificate.issued_at) for certificate in certificates]
+    offered = {code for code, _name in settings.LANGUAGES}
+    chosen = dict(UserProfile.objects.filter(
+        user_id__in={certificate.user_id for certificate in certificates})
+        .values_list("user_id", "preferred_language"))
+    texts: dict[str, tuple[str, str]] = {}
+    for language in {chosen.get(c.user_id) for c in certificates}:
+        with translation.override(language if language in offered else settings.LANGUAGE_CODE):
+            texts[language] = (
+                gettext("Certificate issued: %(title)s"),
+                gettext("Certificate %(serial)s, %(hours)s credit hours. Download it as a PDF "
+                        "from the certificate page."))
+    notices = []
+    for certificate in certificates:
+        title, body = texts[chosen.get(certificate.user_id)]
+        notices.append(Notification(
+            user_id=certificate.user_id, kind=NotificationKind.CERTIFICATE,
+            title=(title % {"title": certificate.title})[:255],
+            body=body % {"serial": certificate.serial, "hours": certificate.credit_hours},
+            url=url.replace("SERIAL", certificate.serial),
+            created_at=certificate.issued_at))
+    return notices
 
 
 def _number_and_notify(certificates: list[Certificate]) -> None:

@@ -9,6 +9,7 @@ from django.db import models
 from django.http import HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
@@ -59,7 +60,7 @@ class CoursePage(PinyinSlugMixin, SearchablePageMixin, Page):
     """One course: what it teaches, for whom, its lessons and the rule for completing it."""
 
     stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.GENERAL,
-                             verbose_name=_("stage"))
+                             verbose_name=pgettext_lazy("course", "stage"))
     positions = PositionListField(
         verbose_name=_("intended positions"),
         help_text=_("Whom the course is written for; the annual plan decides who must take it."))

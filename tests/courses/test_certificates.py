@@ -750,3 +750,20 @@ def test_the_pdf_for_an_english_browser_is_still_the_chinese_certificate(issued,
     client.cookies["django_language"] = "en"
     text = pdf_text(client.get(f"/certificates/{issued.serial}/pdf/").content, tmp_path)
     assert "培训合格证书" in re.sub(r"\s+", "", text)
+
+
+def test_the_certificate_notice_is_written_in_each_holders_language(dept, make_course):
+    from wagtail.users.models import UserProfile
+
+    course = make_course()
+    chinese = person(dept, "business", "L0001", name="李明")
+    english = person(dept, "business", "L0002", name="王芳")
+    UserProfile.objects.update_or_create(user=english, defaults={"preferred_language": "en"})
+    make_plan(("business", course))
+    complete(chinese, course)
+    complete(english, course)
+
+    certificates_issue_due(now=at(dt.date(YEAR, 3, 2)))
+
+    assert "证书" in Notification.objects.get(user=chinese).title
+    assert Notification.objects.get(user=english).title.startswith("Certificate issued")

@@ -343,3 +343,57 @@ def test_the_history_shows_who_when_why_bureau_all_admins_theirs(client, plan, p
     assert filtered.status_code == 200
     assert client.get("/admin/training-roster/exemptions/?plan=999999").status_code == 404
     assert client.get("/admin/training-roster/exemptions/?plan=abc").status_code == 404
+
+
+def test_an_admin_on_the_roster_cannot_exempt_themselves_or_revoke_their_own(plan, person_a,
+                                                                            admin_a, dept_a):
+    """Review (issue 10): a learner account given the department-admin role may not excuse
+    itself from its own training; another admin (or the bureau's superuser) has to."""
+    from django.contrib.auth.models import Group
+
+    from departments import roles
+
+    person_a.user.groups.add(Group.objects.get(name=roles.DEPARTMENT_ADMIN))
+    dept_a.admins.add(person_a.user)
+    me = type(person_a.user).objects.get(pk=person_a.user_id)
+    with pytest.raises(PermissionDenied) as error:
+        exemption_grant(assignment=assignment_of(person_a), reason="long_leave", note="我请假",
+                        user=me)
+    assert "不能为自己" in str(error.value)
+    assert not PlanExemption.objects.exists()
+    exemption = exemption_grant(assignment=assignment_of(person_a), reason="long_leave",
+                                note="病假", user=admin_a)
+    with pytest.raises(PermissionDenied):
+        exemption_revoke(exemption=exemption, note="我自己撤销", user=me)
+    client = Client()
+    client.force_login(me)
+    response = client.post(f"/admin/training-roster/exemptions/{exemption.pk}/revoke/",
+                           {"note": "我自己撤销"})
+    assert response.status_code == 200 and "不能为自己" in response.content.decode()
+    assert PlanExemption.objects.get().in_force
+
+
+def test_the_history_query_count_does_not_grow_with_exemptions(client, course, dept_a,
+                                                               admin_a):
+    """Review (issue 10): the exemption history joins learner, office, unit, department, plan,
+    course and both admins in its one listing query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    people = [make_learner(dept_a, "business", f"A{n:04d}") for n in range(1, 7)]
+    open_plan(("business", course))
+    client.force_login(admin_a)
+    client.get("/admin/training-roster/exemptions/")  # warm the caches
+    counts = {}
+    for total in (1, 6):
+        for person in people[:total]:
+            assignment = assignment_of(person)
+            if not assignment.exemptions.exists():
+                exemption_grant(assignment=assignment, reason="long_leave", note="病假",
+                                user=admin_a)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/admin/training-roster/exemptions/")
+        assert response.status_code == 200
+        assert response.content.decode().count("病假") >= total
+        counts[total] = len(queries)
+    assert counts[1] == counts[6], counts

@@ -430,3 +430,24 @@ def test_an_assigned_requirement_of_a_published_plan_cannot_be_removed_or_repurp
     requirement.refresh_from_db()
     assert requirement.position == "business"
     assert PlanAssignment.objects.filter(requirement=requirement).count() == 1
+
+
+def test_a_course_completed_before_the_plan_opened_does_not_count_for_it(make_course, dept_a):
+    """Annual training is redone each year: last year's completion of the same course is not
+    this plan's, in 我的培训, in the roster's states and for certificates alike."""
+    from courses.certificates.services import certificates_issue_due
+    from courses.selectors import plan_assignment_states
+
+    person = learner(dept_a, "business", "L0001")
+    course = make_course()
+    complete_on(person.user, course, OPENS - dt.timedelta(days=30))
+    plan = published(make_plan(("business", course)))
+
+    item = status_of(person.user, course, OPENS + dt.timedelta(days=10))
+    assert item.status == RequirementStatus.NOT_STARTED
+    assert item.completed_earlier and item.lessons_done == 0
+    assert status_of(person.user, course, DUE + dt.timedelta(days=1)).status == \
+        RequirementStatus.OVERDUE
+    [state] = plan_assignment_states(plan=plan, today=OPENS + dt.timedelta(days=10))
+    assert state.status == RequirementStatus.NOT_STARTED and not state.done
+    assert certificates_issue_due(plan=plan) == []
