@@ -54,7 +54,9 @@ def on_attempt_graded(sender, attempt, marked_by=None, result_changed=True, **kw
         body = _(ESSAY_BODY).format(number=attempt.number, quiz=quiz.title)
         # The score only where the quiz's review options let the learner see it.
         if review_options(attempt=attempt).score:
-            body += " " + _(ESSAY_SCORE).format(
+            # Chinese sentences follow each other without a space.
+            body += ("" if translation.get_language().startswith("zh") else " ") + _(
+                ESSAY_SCORE).format(
                 score=_number(attempt.score), max_score=_number(attempt.max_score),
                 percent=_number(attempt.percent), outcome=_outcome(attempt.passed))
         notification_create(

@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from casebook.models import CasePage, Exercise
+from courses.models import CoursePage, LessonPage
 from portal.models import PolicyDocumentPage
 from quizzes.models import Quiz
 from tests.departments.factories import PASSWORD, LearnerFactory
@@ -22,6 +23,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 LAPTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 GOAL_CASE = "CASE-EDU-01"
+GOAL_COURSE = "绩效目标管理"
 PRACTICE_QUIZ = "目标管理练习"
 
 
@@ -106,7 +108,8 @@ def walk_learner_pages(page, live_server, output_path: str) -> list[str]:
     for name, path in [("home", "/"), ("policy-index", "/policies/"),
                        ("policy", policy.url), ("case-index", "/cases/"), ("case", case.url),
                        ("indicator-library", "/casebook/indicators/?q=满意度"),
-                       ("search", "/search/?q=绩效目标")]:
+                       ("search", "/search/?q=绩效目标"),
+                       ("certificate-verify-form", "/certificates/verify/")]:
         page.goto(url + path)
         record(page, output_path, name, overflowing)
 
@@ -115,6 +118,18 @@ def walk_learner_pages(page, live_server, output_path: str) -> list[str]:
     record(page, output_path, "home-learner", overflowing)
     page.goto(url + case.url)
     record(page, output_path, "case-learner", overflowing)
+    # The training pages (the whole journey is in test_training_journey_e2e.py).
+    course = CoursePage.objects.live().get(title=GOAL_COURSE)
+    lesson = LessonPage.objects.live().child_of(course).order_by("path").first()
+    for name, path in [("my-training", "/my/training/"), ("course", course.url),
+                       ("notifications", "/my/notifications/")]:
+        page.goto(url + path)
+        record(page, output_path, name, overflowing)
+    # The lesson's first study-time heartbeat is answered before the walk moves on (leaving
+    # while it is in flight makes the browser cancel it, which is no error of the page).
+    with page.expect_event("requestfinished", lambda request: "/heartbeat/" in request.url):
+        page.goto(url + lesson.url)
+    record(page, output_path, "lesson", overflowing)
     for kind, exercise in sorted(exercises.items()):
         page.goto(f"{url}/casebook/exercises/{exercise.pk}/")
         record(page, output_path, f"exercise-{kind}", overflowing)

@@ -169,6 +169,40 @@ def _exercise_posts(exercise: Exercise, page_html: str) -> list[dict]:
                  "total": "50", "conclusion": REJECT}]
 
 
+def _visit_training_pages(visit, client: Client, anonymous: Client, user) -> None:
+    """我的培训, a required course and its first lesson (finished), then the plan completed: the
+    certificate, its notification and the public verification pages (valid, unknown, mistyped)."""
+    from django.utils import timezone
+
+    from courses.certificates.services import certificates_issue_due
+    from courses.models import Enrolment, EnrolmentStatus, LessonPage, PlanAssignment
+
+    visit("my training", client.get(reverse("my_training")))
+    course = PlanAssignment.objects.filter(user=user).select_related(
+        "requirement__course").first().requirement.course
+    lesson = LessonPage.objects.live().child_of(course).order_by("path").first()
+    visit("course page (learner)", client.get(course.url))
+    visit("lesson page", client.get(lesson.url))
+    LessonPage.objects.filter(pk=lesson.pk).update(min_study_minutes=0)
+    finished = visit("lesson finished", client.post(
+        reverse("courses:complete", args=[lesson.pk]), follow=True))
+    Enrolment.objects.filter(user=user, course=course).update(
+        status=EnrolmentStatus.COMPLETED, completed_at=timezone.now(),
+        credited_hours=course.credit_hours)
+    [certificate] = certificates_issue_due(user_ids=[user.pk])
+    visit("my training (completed)", client.get(reverse("my_training")))
+    visit("notifications", client.get(reverse("notifications:list")))
+    visit("certificate", client.get(reverse("certificates:detail", args=[certificate.serial])))
+    visit("certificate verify form", anonymous.get(reverse("certificates:verify_form")))
+    visit("certificate verify form refused", anonymous.get(
+        reverse("certificates:verify_form"), {"code": "12ab"}), status=400)
+    verified = visit("certificate verified", anonymous.get(
+        reverse("certificates:verify", args=[certificate.code])))
+    visit("certificate not found", anonymous.get(
+        reverse("certificates:verify", args=["0000111122223333"])), status=404)
+    assert "有效" in verified and "本节已学完" in finished
+
+
 @pytest.mark.django_db
 def test_every_learner_page_and_message_reads_in_chinese():
     user = _seed_and_learner()
@@ -251,6 +285,7 @@ def test_every_learner_page_and_message_reads_in_chinese():
     visit("exam papers", client.get(reverse("quizzes:papers")))
     visit("indicator library", client.get(reverse("casebook:indicator_library"), {"q": "满意度"}))
     visit("search without results", client.get(reverse("search"), {"q": "没有这个词h7"}))
+    _visit_training_pages(visit, client, anonymous, user)
 
     # The walk really reached the messages it is meant to read.
     assert "已提交" in pages["exercise ex_ante submitted"]
