@@ -450,6 +450,10 @@ class AttemptStatus(models.TextChoices):
 class Attempt(models.Model):
     """One learner's sitting of a quiz: its drawn paper, deadline, status and score."""
 
+    # Learner records are not content: Wagtail's reference index ("used by") would add a SELECT
+    # and an INSERT in savepoints to every attempt start and submit (issue 12).
+    wagtail_reference_index_ignore = True
+
     quiz = models.ForeignKey(
         Quiz, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("quiz")
     )
@@ -524,6 +528,8 @@ class Attempt(models.Model):
 class AttemptQuestion(models.Model):
     """A question as drawn into an attempt (the version shown), the learner's answer and marks."""
 
+    wagtail_reference_index_ignore = True  # a learner record, not content (see Attempt)
+
     attempt = models.ForeignKey(
         Attempt, on_delete=models.CASCADE, related_name="attempt_questions",
         verbose_name=_("attempt"),
@@ -597,6 +603,8 @@ def _answer_given(answer) -> bool:
 
 class MarkingRecord(models.Model):
     """Audit: who marked which essay answer, with what points and feedback, and when."""
+
+    wagtail_reference_index_ignore = True  # a learner record, not content (see Attempt)
 
     attempt_question = models.ForeignKey(
         AttemptQuestion, on_delete=models.CASCADE, related_name="marking_records",

@@ -93,6 +93,16 @@ def attempt_open_for(*, user, quiz: Quiz) -> Attempt | None:
     return attempts_of(user=user).filter(quiz=quiz, status=AttemptStatus.IN_PROGRESS).first()
 
 
+def attempt_question_of(*, user, attempt_id: int, attempt_question_id: int
+                        ) -> AttemptQuestion | None:
+    """One question of one of the user's own attempts, with its attempt and version, in one
+    query (the autosave's only read); None when it is not theirs or does not exist."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (AttemptQuestion.objects.select_related("attempt", "version")
+            .filter(pk=attempt_question_id, attempt_id=attempt_id, attempt__user=user).first())
+
+
 def attempt_questions(*, attempt: Attempt) -> list[AttemptQuestion]:
     """The rows of an attempt with their versions and choices, in paper order (2 queries)."""
     return list(attempt.attempt_questions.select_related("version__figure").prefetch_related(
@@ -125,6 +135,8 @@ class QuestionView:
     reveal_answers: bool = False
     reveal_explanation: bool = False
     show_responses: bool = False
+    # The fieldset as built by quizzes.rendering on the attempt page; None: use the template.
+    html: str | None = None
 
     @property
     def outcome(self) -> str:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from quizzes import selectors, services
+from quizzes import rendering, selectors, services
 from quizzes.models import Kind, Layout, Quiz
 
 MAX_FIELD_VALUES = 20
@@ -35,6 +35,7 @@ def _pk_or_none(value) -> int | None:
 def _own_attempt(request, pk):
     """The user's attempt (404 for anyone else's), submitted now if its time ran out."""
     attempt = get_object_or_404(selectors.attempts_of(user=request.user), pk=pk)
+    attempt.user = request.user  # it is theirs: the graded signal's receivers need not read it
     return services.attempt_refresh_if_expired(attempt=attempt)
 
 
@@ -165,6 +166,7 @@ def attempt_take(request, pk):
             target = _pk_or_none(action[5:])
         return redirect(f"{reverse('quizzes:take', args=[attempt.pk])}?page={target}")
     views = selectors.question_views(rows=page_rows)
+    rendering.questions_html(views, check_button=attempt.quiz.immediate_feedback)
     nav = [{"id": aq.pk, "number": aq.order, "answered": aq.is_answered,
             "current": aq in page_rows} for aq in rows]
     remaining = None
@@ -175,6 +177,8 @@ def attempt_take(request, pk):
         "page_number": page_number, "page_count": page_count, "remaining_seconds": remaining,
         "per_page": attempt.quiz.layout == Layout.PER_PAGE,
         "immediate_feedback": attempt.quiz.immediate_feedback,
+        # The header skips its admin-permission lookup on the exam page (issue 12).
+        "exam_focus": True,
     })
 
 
@@ -182,10 +186,18 @@ def attempt_take(request, pk):
 @require_POST
 def attempt_autosave(request, pk):
     """Save one answer as it is given; JSON says saved or why not (never whether it is right)."""
-    attempt = get_object_or_404(selectors.attempts_of(user=request.user), pk=pk)
     aq_id = request.POST.get("question", "")
+    # The usual case in one read: the question with its attempt, among the user's own; anything
+    # else goes the long way (404 for another's attempt, then the service's own messages).
+    row = None
+    if _pk_or_none(aq_id):
+        row = selectors.attempt_question_of(user=request.user, attempt_id=pk,
+                                            attempt_question_id=_pk_or_none(aq_id))
+    attempt = row.attempt if row is not None else get_object_or_404(
+        selectors.attempts_of(user=request.user), pk=pk)
     try:
         services.attempt_answer_save(attempt=attempt, attempt_question_id=aq_id,
+                                     attempt_question=row,
                                      raw=_raw_answer(request.POST, aq_id))
     except ValidationError as error:
         expired = error.messages == [str(services.ATTEMPT_EXPIRED)]

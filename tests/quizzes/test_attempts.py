@@ -13,7 +13,15 @@ from quizzes import selectors, services, tasks, types
 from quizzes.models import Attempt, AttemptQuestion, AttemptStatus, Category
 from quizzes.signals import attempt_graded
 
-from .conftest import answer_all, correct_answers, make_quiz, rows_by_kind, single, token
+from .conftest import (
+    answer_all,
+    correct_answers,
+    essay,
+    make_quiz,
+    rows_by_kind,
+    single,
+    token,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +73,41 @@ def test_draw_rules_pick_by_category_kind_and_difficulty_and_store_the_paper(ban
     # Drawn once and stored: reloading the attempt shows the same paper.
     assert list(services.attempt_start(quiz=quiz, user=user).attempt_questions.values_list(
         "version__text", flat=True)) == texts
+
+
+def test_draw_rules_cost_one_query_whatever_their_number(bank, user, other_user):
+    """Issue 12: every rule's candidates come from ONE query; a catch-all rule next to filtered
+    ones still draws from everything, sub-categories count, and no question is drawn twice."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.questions_import(bank=bank, questions=[
+        single(text=f"事前{i}", category="事前评估/基础", difficulty=types.EASY)
+        for i in range(6)] + [single(text=f"目标{i}", category="目标管理") for i in range(4)]
+        + [essay(text=f"论述{i}", category="事前评估") for i in range(3)])
+    category = Category.objects.get(path="事前评估")
+
+    def start(rules, learner):
+        quiz = services.quiz_create(title=f"组卷{len(rules)}", is_draft=False, mode="exam",
+                                    draw_rules=rules)
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            attempt = services.attempt_start(quiz=quiz, user=learner)
+        return len(queries), list(attempt.attempt_questions.values_list(
+            "version__text", flat=True))
+
+    few, texts = start([{"category": category, "kind": types.SINGLE, "count": 2}], user)
+    assert len(texts) == 2 and all(t.startswith("事前") for t in texts)
+    many, texts = start([
+        {"category": category, "kind": types.SINGLE, "difficulty": types.EASY, "count": 2},
+        {"category": category, "kind": types.ESSAY, "count": 3},
+        {"kind": types.SINGLE, "count": 4},
+        {"count": 4},  # anything left
+    ], other_user)
+    assert many == few
+    assert len(texts) == 13 == len(set(texts))  # every question once, none twice
+    assert sum(t.startswith("论述") for t in texts[2:5]) == 3
 
 
 def test_draw_rule_with_too_few_questions_fails_clearly(bank, user):

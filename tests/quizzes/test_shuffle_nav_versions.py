@@ -103,10 +103,12 @@ def test_each_attempt_draws_its_own_order(user, many_options):
 
 def test_shuffling_costs_one_query_whatever_the_number_of_questions(user, other_user, bank,
                                                                     questions, many_options):
+    from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     def start(quiz, learner):
+        cache.clear()  # the worst case: no version's choice ids cached yet
         with CaptureQueriesContext(connection) as ctx:
             services.attempt_start(quiz=quiz, user=learner)
         return len(ctx.captured_queries)
@@ -118,6 +120,27 @@ def test_shuffling_costs_one_query_whatever_the_number_of_questions(user, other_
     bigger = make_quiz([*questions.values(), *many_options, *extra], title="c")
     assert start(shuffled, user) == start(plain, user) + 1
     assert start(bigger, other_user) == start(shuffled, other_user)
+
+
+def test_shuffling_reads_cached_choice_ids_once_warm(user, other_user, questions, many_options):
+    """Choice ids are cached per version (write-once with it): a second learner's start on a
+    shuffling quiz costs no more than on a plain one, and still gets every option once."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    plain = make_quiz([*questions.values(), *many_options], shuffle_choices=False, title="a")
+    shuffled = make_quiz([*questions.values(), *many_options], title="b")
+    cache.clear()
+    services.attempt_start(quiz=shuffled, user=user)  # fills the cache
+    with CaptureQueriesContext(connection) as warm:
+        attempt = services.attempt_start(quiz=shuffled, user=other_user)
+    with CaptureQueriesContext(connection) as unshuffled:
+        services.attempt_start(quiz=plain, user=user)
+    assert len(warm) == len(unshuffled)
+    for aq in attempt.attempt_questions.filter(kind__in=["single", "multiple"]):
+        stored = list(aq.version.choices.order_by("order").values_list("pk", flat=True))
+        assert sorted(aq.choice_order) == sorted(stored)
 
 
 # ------------------------------------------------------------ navigation answered state
