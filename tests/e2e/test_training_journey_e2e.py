@@ -199,7 +199,7 @@ def test_business_learner_completes_the_goal_course_and_verifies_the_certificate
     assert row.locator("th").inner_text() == GOAL_COURSE
     assert row.get_attribute("data-status") == "not_started"
     assert row.locator(".badge").inner_text() == "未开始"
-    assert row.get_by_role("link", name="继续学习").is_visible()
+    assert row.get_by_role("link", name="开始学习").is_visible()
     shots(page, "my-training-not-started")
 
     # 2. The course page: the rule in plain Chinese, nothing done yet.
