@@ -8,7 +8,6 @@ import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -143,18 +142,15 @@ def _holders(user_ids: set[int]) -> dict[int, tuple[str, str]]:
 def _notifications(certificates: list[Certificate]) -> list[Notification]:
     """The in-app notice of each new certificate, in its holder's language (as the other
     stored notices: `courses.notifications.selectors.recipient_language`), in one query."""
-    from wagtail.users.models import UserProfile
+    from courses.notifications.selectors import recipient_languages
 
     # Translated once per language and reversed once per batch: the serial is a plain path
     # segment.
     url = reverse("certificates:detail", args=["SERIAL"])
-    offered = {code for code, _name in settings.LANGUAGES}
-    chosen = dict(UserProfile.objects.filter(
-        user_id__in={certificate.user_id for certificate in certificates})
-        .values_list("user_id", "preferred_language"))
+    chosen = recipient_languages(user_ids={certificate.user_id for certificate in certificates})
     texts: dict[str, tuple[str, str]] = {}
-    for language in {chosen.get(c.user_id) for c in certificates}:
-        with translation.override(language if language in offered else settings.LANGUAGE_CODE):
+    for language in set(chosen.values()):
+        with translation.override(language):
             texts[language] = (
                 gettext("Certificate issued: %(title)s"),
                 gettext("Certificate %(serial)s, %(hours)s credit hours. Download it as a PDF "

@@ -51,13 +51,25 @@ def notification_unread_count(*, user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
-def recipient_language(*, user) -> str:
-    """The language a stored message to `user` is written in: their chosen (admin profile)
-    language when the site offers it, else the site's (Chinese) — never the sender's."""
+def language_chosen(chosen: str | None) -> str:
+    """The rule for stored messages: the recipient's chosen (admin profile) language when the
+    site offers it, else the site's (Chinese) — never the sender's."""
     from django.conf import settings
-    from wagtail.users.models import UserProfile
 
-    chosen = (UserProfile.objects.filter(user=user).values_list("preferred_language", flat=True)
-              .first())
     offered = {code for code, _name in settings.LANGUAGES}
     return chosen if chosen in offered else settings.LANGUAGE_CODE
+
+
+def recipient_languages(*, user_ids) -> dict[int, str]:
+    """`language_chosen` for many recipients in one query: user id -> language code (every id
+    given, with or without a profile)."""
+    from wagtail.users.models import UserProfile
+
+    chosen = dict(UserProfile.objects.filter(user_id__in=list(user_ids))
+                  .values_list("user_id", "preferred_language"))
+    return {user_id: language_chosen(chosen.get(user_id)) for user_id in user_ids}
+
+
+def recipient_language(*, user) -> str:
+    """The language a stored message to `user` is written in (see `language_chosen`)."""
+    return recipient_languages(user_ids=[user.pk])[user.pk]

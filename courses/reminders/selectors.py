@@ -18,7 +18,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -183,15 +182,15 @@ class Message:
 
 
 def _language(user) -> str:
-    """The recipient's chosen language (Wagtail account setting) when the site offers it, else
-    the site's (Chinese): the rule of `courses.notifications.selectors.recipient_language`, read
-    here through the joined profile so that it costs no query per recipient."""
-    offered = {code for code, _name in settings.LANGUAGES}
+    """`courses.notifications.selectors.language_chosen`, read through the joined profile so
+    that it costs no query per recipient."""
+    from courses.notifications.selectors import language_chosen
+
     try:
         chosen = user.wagtail_userprofile.preferred_language
     except Exception:  # no profile row: the user never saved account settings
-        chosen = ""
-    return chosen if chosen in offered else settings.LANGUAGE_CODE
+        chosen = None
+    return language_chosen(chosen)
 
 
 def _recipient(user) -> Recipient:
