@@ -27,6 +27,7 @@ from courses.models import (
     NotificationKind,
     TrainingPlan,
 )
+from courses.notifications.services import notifications_create_many
 from courses.selectors import RequirementStatus, plan_assignment_states
 from departments.selectors import user_is_bureau
 
@@ -192,7 +193,7 @@ def _number_and_notify(certificates: list[Certificate]) -> None:
         ).update(serial=Concat(Value(prefix), Case(
             When(pk__lt=10 ** SERIAL_DIGITS, then=LPad(number, SERIAL_DIGITS, Value("0"))),
             default=number), output_field=CharField()))
-    Notification.objects.bulk_create(_notifications(certificates), batch_size=BATCH_SIZE)
+    notifications_create_many(_notifications(certificates), batch_size=BATCH_SIZE)
 
 
 def _insert(rows: list[Certificate]) -> list[Certificate]:

@@ -44,6 +44,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from courses.models import Notification, ReminderLog
+from courses.notifications.services import notifications_create_many
 from courses.reminders import emails
 from courses.reminders.selectors import Message, reminder_messages
 
@@ -134,7 +135,7 @@ def reminders_claim(*, messages: list[Message], now: dt.datetime | None = None
                         user_id=message.recipient.user_id, kind=message.kind,
                         title=rendered.subject, body=rendered.text, url=rendered.url,
                         created_at=now))
-                Notification.objects.bulk_create(notifications)
+                notifications_create_many(notifications)
                 ReminderLog.objects.bulk_update(
                     [ReminderLog(pk=won[message.key], notification_id=notification.pk)
                      for message, notification in zip(winners, notifications, strict=True)],
