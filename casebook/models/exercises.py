@@ -7,6 +7,8 @@ comments and score overrides.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from decimal import Decimal
 
 from django.conf import settings
@@ -160,6 +162,9 @@ class ExerciseSubmission(models.Model):
                                     on_delete=models.SET_NULL, related_name="+",
                                     verbose_name=_("overridden by"))
     override_at = models.DateTimeField(null=True, blank=True, verbose_name=_("overridden at"))
+    input_digest = models.CharField(
+        max_length=64, blank=True, editable=False, verbose_name=_("input fingerprint"),
+        help_text=_("SHA-256 of the input in canonical JSON: equal for identical answers."))
 
     class Meta:
         verbose_name = _("exercise submission")
@@ -181,10 +186,24 @@ class ExerciseSubmission(models.Model):
                 name="casebook_submission_override_range"),
         ]
         indexes = [models.Index(fields=["exercise", "user", "-score"],
-                                name="casebook_sub_best_idx")]
+                                name="casebook_sub_best_idx"),
+                   models.Index(fields=["input_digest"], name="casebook_sub_digest_idx")]
 
     def __str__(self) -> str:
         return f"{self.exercise} · {self.user} · #{self.attempt_number}"
+
+    def save(self, *args, **kwargs):
+        if not self.input_digest:
+            self.input_digest = self.digest_of(self.input)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def digest_of(input_data) -> str:
+        """The fingerprint of an input: identical answers (whatever the key order) give the
+        same digest. Bulk inserts that bypass `save` must set it with this."""
+        canonical = json.dumps(input_data, sort_keys=True, ensure_ascii=False,
+                               separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     @property
     def is_overridden(self) -> bool:

@@ -151,12 +151,17 @@ def finish_lesson(page) -> None:
     assert page.locator(".lesson__finish .course__done").inner_text().startswith("✓")
 
 
+CANCELLABLE = ("/heartbeat/", "/casebook/indicators/autocomplete")
+
+
 def failures(log: BrowserLog) -> list[str]:
-    """Failed requests and error answers, except a study-time heartbeat the browser cancelled
-    because the learner left the lesson while it was in flight (not an error of the page: the
-    server only ever counts the time between beats it receives)."""
+    """Failed requests and error answers, except requests the page itself may cancel while they
+    are in flight, which are not errors of the page: a study-time heartbeat when the learner
+    leaves the lesson (the server only counts the time between beats it receives), and an
+    indicator suggestion the editor aborts when the next key or the submit supersedes it."""
     return [line for line in log.failed
-            if not ("/heartbeat/ failed:" in line and "ERR_ABORTED" in line)]
+            if not ("ERR_ABORTED" in line
+                    and any(path in line.split(" failed:")[0] for path in CANCELLABLE))]
 
 
 def compact(text: str) -> str:
