@@ -68,7 +68,8 @@ class AssessmentScheme(ClusterableModel):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
         help_text=_("A department is flagged when the share of its business offices that took "
                     "part is below this fraction (0.5 = 50 %)."))
-    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True, editable=False)
+    locked_at = models.DateTimeField(pgettext_lazy("assessment", "locked at"), null=True,
+                                     blank=True, editable=False)
     locked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         editable=False, related_name="+", verbose_name=_("locked by"))
@@ -118,7 +119,7 @@ class SchemeItem(Orderable):
 
     scheme = ParentalKey(AssessmentScheme, on_delete=models.CASCADE, related_name="items",
                          verbose_name=_("assessment scheme"))
-    group = models.CharField(_("group"), max_length=100,
+    group = models.CharField(pgettext_lazy("assessment", "group"), max_length=100,
                              help_text=_("The first-level item this belongs to, e.g. "
                                          "组织保障与制度建设."))
     code = models.SlugField(_("code"), max_length=40,
@@ -375,14 +376,16 @@ class ExportJob(models.Model):
     kind = models.CharField(_("export"), max_length=30)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                     related_name="+", verbose_name=_("requested by"))
+                                     related_name="+",
+                                     verbose_name=pgettext_lazy("assessment", "requested by"))
     status = models.CharField(_("status"), max_length=10, choices=ExportStatus.choices,
                               default=ExportStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     file = models.FileField(_("file"), upload_to="assessment_exports/%Y/%m/", blank=True)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    finished_at = models.DateTimeField(pgettext_lazy("assessment", "finished at"), null=True,
+                                       blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
