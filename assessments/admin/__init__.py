@@ -1,0 +1,1 @@
+"""The bureau's and the departments' admin pages for participation and assessment."""

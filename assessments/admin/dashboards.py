@@ -1,0 +1,1 @@
+"""Admin pages: dashboards (registered with Wagtail hooks when imported)."""

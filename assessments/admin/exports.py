@@ -1,0 +1,1 @@
+"""Admin pages: exports (registered with Wagtail hooks when imported)."""

@@ -1,0 +1,1 @@
+"""Admin pages: scoring (registered with Wagtail hooks when imported)."""
