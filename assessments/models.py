@@ -142,6 +142,9 @@ class SchemeItem(Orderable):
     min_points = models.DecimalField(
         _("minimum points"), max_digits=6, decimal_places=2, default=Decimal("0"),
         help_text=_("Below zero for a deduction item (扣分), e.g. -10."))
+    bonus = models.BooleanField(
+        _("bonus item"), default=False,
+        help_text=_("Points on top of the full marks (加分): not counted in the full marks."))
 
     class Meta(Orderable.Meta):
         verbose_name = _("assessment item")

@@ -291,7 +291,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "courses.tasks.certificates_issue",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Department assessment: recompute every unlocked scheme after the nightly syncs.
+    "assessments-compute-all": {
+        "task": "assessments.tasks.assessment_compute_all",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    # Assessment export files (and their jobs) are deleted after 7 days.
+    "assessments-exports-cleanup": {
+        "task": "assessments.tasks_exports.assessment_exports_cleanup",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
+# Task modules outside an app's tasks.py (autodiscovery only imports tasks.py).
+CELERY_IMPORTS = ["assessments.tasks_exports"]
+# Assessment exports with more rows than this (departments, or a department's learners) are
+# built by the worker, with a progress page; smaller ones download at once.
+ASSESSMENT_EXPORT_SYNC_LIMIT = env.int("ASSESSMENT_EXPORT_SYNC_LIMIT", default=200)
 
 # Wagtail 8's own background jobs run on django-tasks; run them in-process.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
