@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/jixiao
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test venv setup messages lint bench loadtest clean test-sqlite test-postgres
+.PHONY: run test venv setup messages lint bench bench-assessment loadtest clean test-sqlite test-postgres
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,7 +60,15 @@ lint: venv
 		--overrides site/locale_overrides/zh_Hans/LC_MESSAGES/django.po
 
 bench: venv
-	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/*_bench.py; do [ "$$b" = bench/assessment_bench.py ] && continue; \
+		echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@echo "== bench/assessment_bench.py (quick size on SQLite; province scale: make bench-assessment)"
+	@$(BIN)/python bench/assessment_bench.py --departments 30 --learners 6000 --attempts 60000 --repeat 3
+
+# Participation metrics against one hand-written SQL aggregate on the province-scale load set,
+# on PostgreSQL (PG_URL; built in a throw-away test database). BENCH_ARGS for --help options.
+bench-assessment: venv
+	DATABASE_URL="$(PG_URL)" $(BIN)/python bench/assessment_bench.py $(BENCH_ARGS)
 
 # Exam-day HTTP load harness (bench/loadtest, README "Load test"): gunicorn with the production
 # settings on PostgreSQL + Redis, driven by wrk. Quick mode (a few minutes) by default; FULL=1
