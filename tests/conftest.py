@@ -64,3 +64,15 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "zh-CN", "viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(autouse=True)
+def celery_conf_restored():
+    """Tests may switch the Celery app between eager and queued; every test starts with the
+    test settings' behaviour again, whatever the one before it left (a leaked `False` once made
+    a later browser test's "compute" queue its task into the in-memory broker and wait)."""
+    from config.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.broker_url)
+    yield
+    app.conf.task_always_eager, app.conf.broker_url = saved

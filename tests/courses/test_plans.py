@@ -178,7 +178,7 @@ def test_the_publish_button_assigns_through_the_task(client, bureau_user, make_c
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from config.celery import app
 
-    app.conf.task_always_eager = True
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, True
     try:
         person = learner(dept_a, "business", "L0001")
         plan = make_plan(("business", make_course()))
@@ -188,7 +188,7 @@ def test_the_publish_button_assigns_through_the_task(client, bureau_user, make_c
             client.post(f"/admin/training-plans/publish/{plan.pk}/")
             client.post(f"/admin/training-plans/publish/{plan.pk}/")  # a double click
     finally:
-        app.conf.task_always_eager = False
+        app.conf.task_always_eager = eager  # as it was: later tests rely on the test settings
     assert TrainingPlan.objects.get().published_by == bureau_user
     assert list(PlanAssignment.objects.values_list("user_id", flat=True)) == [person.user_id]
 
@@ -391,12 +391,12 @@ def test_a_requirement_added_to_a_published_plan_reaches_its_learners(
         "requirements-1-DELETE": "",
     })
     client.force_login(bureau_user)
-    app.conf.task_always_eager = True
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, True
     try:
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(f"/admin/training-plans/edit/{plan.pk}/", data)
     finally:
-        app.conf.task_always_eager = False
+        app.conf.task_always_eager = eager
     assert response.status_code == 302, response.content.decode()[:2000]
     assert sorted(PlanAssignment.objects.values_list("user_id", flat=True)) == sorted(
         [business.user_id, finance.user_id])
