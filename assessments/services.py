@@ -208,6 +208,12 @@ def scheme_default_create(*, year: int, plan=None, user=None) -> AssessmentSchem
     return scheme
 
 
+def scheme_change_record(*, scheme: AssessmentScheme, summary: str, user) -> AuditEntry:
+    """An edit of the scheme (its settings, items or bands) in the audit trail."""
+    return AuditEntry.objects.create(scheme=scheme, action=AuditAction.SCHEME_CHANGED,
+                                     user=user, new_value=scheme.title[:100], reason=summary)
+
+
 def scheme_lock(*, scheme: AssessmentScheme, user) -> AssessmentScheme:
     """Freeze the scheme's scores: every later change is refused until it is unlocked."""
     _require_bureau(user)

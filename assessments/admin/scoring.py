@@ -152,12 +152,6 @@ def scheme_change_summary(form) -> str:
     return summary[:AUDIT_REASON_MAX]
 
 
-def scheme_change_record(*, scheme: AssessmentScheme, summary: str, user) -> AuditEntry:
-    """An edit of the scheme (its settings, items or bands) in the audit trail."""
-    return AuditEntry.objects.create(scheme=scheme, action=AuditAction.SCHEME_CHANGED,
-                                     user=user, new_value=scheme.title[:100], reason=summary)
-
-
 def _sheets_url(year: int) -> str:
     return reverse("assessment_scoring:results", args=[year])
 
@@ -224,7 +218,7 @@ class SchemeIndexView(SchemeViewSet.index_view_class):
 class SchemeCreateView(SchemeViewSet.add_view_class):
     def save_instance(self):
         instance = super().save_instance()
-        scheme_change_record(scheme=instance, summary=_("Scheme created"),
+        services.scheme_change_record(scheme=instance, summary=_("Scheme created"),
                              user=self.request.user)
         return instance
 
@@ -246,7 +240,8 @@ class SchemeEditView(SchemeViewSet.edit_view_class):
                 return self.form_invalid(form)
             summary = scheme_change_summary(form)
             response = super().form_valid(form)
-            scheme_change_record(scheme=self.object, summary=summary, user=self.request.user)
+            services.scheme_change_record(scheme=self.object, summary=summary,
+                                          user=self.request.user)
             # Removed items and changed grade bands show in the totals and grades at once;
             # changed rules wait for the next computation (the success message says so).
             services.results_refresh(scheme=self.object)
