@@ -16,6 +16,7 @@ import random
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -188,15 +189,20 @@ class Server:
         return f"http://127.0.0.1:{self.args.port}"
 
     def command(self) -> list[str]:
-        # 2 cores: 5 processes of 4 threads (2 × cores + 1 workers, threads to overlap database
-        # waits); idle keep-alive connections are parked by the gthread poller, not a thread.
-        return [str(BIN / "gunicorn"), "config.wsgi:application", "--bind",
-                f"127.0.0.1:{self.args.port}", "--workers", str(self.args.workers),
-                "--worker-class", "gthread", "--threads", str(self.args.threads),
-                "--keep-alive", "75", "--backlog", "2048", "--timeout", "60",
+        # Production's config file (config/gunicorn.conf.py: gthread worker that parks new and
+        # kept-alive connections in the poller, keep-alive 75 s); on 2 cores 5 processes of 4
+        # threads (2 × cores + 1 workers, threads to overlap database waits).
+        return [str(BIN / "gunicorn"), "--config", str(ROOT / "config" / "gunicorn.conf.py"),
+                "config.wsgi:application", "--bind", f"127.0.0.1:{self.args.port}",
+                "--workers", str(self.args.workers), "--threads", str(self.args.threads),
+                "--max-requests", "0",
                 "--log-level", "warning", "--error-logfile", str(self.log)]
 
     def start(self) -> None:
+        with contextlib.closing(socket.socket()) as probe:
+            if probe.connect_ex(("127.0.0.1", self.args.port)) == 0:
+                raise HarnessError(f"port {self.args.port} is in use (another loadtest still "
+                                   "running?); stop it or pass --port")
         self.process = subprocess.Popen(self.command(), cwd=ROOT, env={**os.environ, **self.env},
                                         start_new_session=True, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
