@@ -6,3 +6,8 @@ class QuizzesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "quizzes"
     verbose_name = _("Quizzes and exams")
+
+    def ready(self):
+        from quizzes import draw_cache
+
+        draw_cache.connect(self)

@@ -580,14 +580,14 @@ class AttemptQuestion(models.Model):
 
     @property
     def is_answered(self) -> bool:
-        return _answer_given(self.answer)
+        return answer_given(self.answer)
 
     @property
     def needs_marking(self) -> bool:
         return self.kind == Kind.ESSAY and self.awarded is None
 
 
-def _answer_given(answer) -> bool:
+def answer_given(answer) -> bool:
     if not answer:
         return False
     if "choices" in answer:

@@ -13,18 +13,19 @@ and reveals nothing, and options carry their per-attempt tokens, never choice id
 
 from __future__ import annotations
 
-from django.template.defaultfilters import floatformat, linebreaksbr
-from django.utils.html import format_html
+from functools import lru_cache
+from html import escape
+
+from django.template.defaultfilters import floatformat
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from quizzes.models import Kind
 
-
-def _join(parts) -> SafeString:
-    """Concatenate escaped pieces, staying safe (format_html escapes anything that is not)."""
-    parts = list(parts)
-    return format_html("{}" * len(parts), *parts)
+# Markup is joined from pieces escaped once: the stem and option texts by
+# quizzes.version_cache (per version, per process), labels here (per language), answers and ids
+# below. format_html's per-argument escaping was most of the page's time (issue 12).
 
 
 def fast_path_allowed(view) -> bool:
@@ -33,63 +34,77 @@ def fast_path_allowed(view) -> bool:
                 or view.reveal_explanation)
 
 
-def _stem(view) -> SafeString:
+@lru_cache(maxsize=64)
+def _labels(language: str | None) -> dict[str, str]:
+    return {"true": escape(_("True")), "false": escape(_("False")),
+            "answer": escape(_("Your answer")), "check": escape(_("Check answer"))}
+
+
+@lru_cache(maxsize=256)
+def _points(points, language: str | None) -> str:
+    return escape(_("%(points)s points") % {"points": floatformat(points, "-2")})
+
+
+@lru_cache(maxsize=256)
+def _blank_label(number: int, language: str | None) -> str:
+    return escape(_("Blank %(n)s") % {"n": number})
+
+
+def _stem(view, language) -> str:
     if view.kind != Kind.FILL:
-        return linebreaksbr(view.text, autoescape=True)
+        return view.text_html
     given = (view.answer or {}).get("blanks") or []
     parts = []
-    for text, blank in view.segments:
+    for text, blank in view.segments_html:
         if blank is None:
-            parts.append(linebreaksbr(text, autoescape=True))
+            parts.append(text)
         else:
-            parts.append(format_html(
-                '<input type="text" class="blank" name="q{}_{}" maxlength="500" '
-                'aria-label="{}" value="{}">', view.id, blank,
-                _("Blank %(n)s") % {"n": blank + 1},
-                given[blank] if blank < len(given) else ""))
-    return _join(parts)
+            value = escape(str(given[blank])) if blank < len(given) else ""
+            parts.append(f'<input type="text" class="blank" name="q{view.id}_{blank}" '
+                         f'maxlength="500" aria-label="{_blank_label(blank + 1, language)}" '
+                         f'value="{value}">')
+    return "".join(parts)
 
 
-def _options(view) -> SafeString:
+def _options(view, labels) -> str:
     if view.kind in (Kind.SINGLE, Kind.MULTIPLE):
         kind = "radio" if view.kind == Kind.SINGLE else "checkbox"
-        items = _join(
-            format_html('<li class="choice"><label><input type="{}" name="q{}" value="{}"{}> '
-                        '<span class="choice__letter">{}.</span> {}</label></li>',
-                        kind, view.id, c["value"], mark_safe(" checked") if c["selected"] else "",
-                        c["letter"], c["text"])
+        name = f"q{view.id}"
+        items = "".join(
+            f'<li class="choice"><label><input type="{kind}" name="{name}" '
+            f'value="{escape(c["value"])}"{" checked" if c["selected"] else ""}> '
+            f'<span class="choice__letter">{c["letter"]}.</span> {c["html"]}</label></li>'
             for c in view.choices)
-        return format_html('<ul class="choices">{}</ul>', items)
+        return f'<ul class="choices">{items}</ul>'
     if view.kind == Kind.TRUE_FALSE:
         value = (view.answer or {}).get("value")
-        return format_html(
-            '<ul class="choices"><li class="choice"><label><input type="radio" name="q{}" '
-            'value="true"{}> {}</label></li><li class="choice"><label><input type="radio" '
-            'name="q{}" value="false"{}> {}</label></li></ul>',
-            view.id, mark_safe(" checked") if value is True else "", _("True"),
-            view.id, mark_safe(" checked") if value is False else "", _("False"))
+        return (f'<ul class="choices"><li class="choice"><label><input type="radio" '
+                f'name="q{view.id}" value="true"{" checked" if value is True else ""}> '
+                f'{labels["true"]}</label></li><li class="choice"><label><input type="radio" '
+                f'name="q{view.id}" value="false"{" checked" if value is False else ""}> '
+                f'{labels["false"]}</label></li></ul>')
     if view.kind == Kind.ESSAY:
-        return format_html(
-            '<label class="visually-hidden" for="essay-{}">{}</label><textarea id="essay-{}" '
-            'name="q{}" rows="6" maxlength="20000">{}</textarea>',
-            view.id, _("Your answer"), view.id, view.id, (view.answer or {}).get("text") or "")
-    return SafeString("")
+        text = escape(str((view.answer or {}).get("text") or ""))
+        return (f'<label class="visually-hidden" for="essay-{view.id}">{labels["answer"]}'
+                f'</label><textarea id="essay-{view.id}" name="q{view.id}" rows="6" '
+                f'maxlength="20000">{text}</textarea>')
+    return ""
 
 
 def question_html(view, *, check_button: bool) -> SafeString:
     """One question fieldset of the attempt page (see `fast_path_allowed`)."""
-    points = _("%(points)s points") % {"points": floatformat(view.points, "-2")}
+    language = get_language()
+    labels = _labels(language)
     check = ""
     if check_button and view.kind != Kind.ESSAY:
-        check = format_html('<button type="submit" name="action" value="check:{}" '
-                            'class="button button--secondary">{}</button>', view.id,
-                            _("Check answer"))
-    return format_html(
-        '<fieldset class="question card" id="q-{}" data-question="{}"><legend>'
-        '<span class="question__number">{}.</span> <span class="badge">{}</span> '
-        '<span class="muted">{}</span></legend><p class="question__text">{}</p>{}{}</fieldset>',
-        view.id, view.id, view.number, view.kind_label, points,
-        _stem(view), _options(view), check)
+        check = (f'<button type="submit" name="action" value="check:{view.id}" '
+                 f'class="button button--secondary">{labels["check"]}</button>')
+    return mark_safe(  # noqa: S308 (every piece is escaped above or in version_cache)
+        f'<fieldset class="question card" id="q-{view.id}" data-question="{view.id}"><legend>'
+        f'<span class="question__number">{view.number}.</span> <span class="badge">'
+        f'{escape(str(view.kind_label))}</span> <span class="muted">'
+        f'{_points(view.points, language)}</span></legend><p class="question__text">'
+        f'{_stem(view, language)}</p>{_options(view, labels)}{check}</fieldset>')
 
 
 def questions_html(views, *, check_button: bool) -> None:
@@ -98,3 +113,48 @@ def questions_html(views, *, check_button: bool) -> None:
         view.html = (question_html(view, check_button=check_button)
                      if fast_path_allowed(view) else None)
 
+
+@lru_cache(maxsize=64)
+def _nav_labels(language: str | None) -> tuple[str, str]:
+    return escape(_("answered")), escape(_("Questions"))
+
+
+def nav_html(nav, *, per_page: bool) -> SafeString:
+    """The question navigation above the form, as `quizzes/attempt_take.html` had it: one item
+    per question, answered and current marked, a button per page (one question per page) or a
+    link to the question (all on one page)."""
+    answered_label, label = _nav_labels(get_language())
+    items = []
+    for n in nav:
+        classes = "question-nav__item"
+        if n["answered"]:
+            classes += " is-answered"
+        if n["current"]:
+            classes += " is-current"
+        number = n["number"]
+        if per_page:
+            target = (f'<button form="attempt-form" type="submit" name="action" '
+                      f'value="goto:{number}" class="link-button">{number}</button>')
+        else:
+            target = f'<a href="#q-nav-{number}">{number}</a>'
+        state = answered_label if n["answered"] else ""
+        items.append(f'<span class="{classes}" data-nav-question="{n["id"]}">{target}'
+                     f'<span class="visually-hidden nav-state" data-answered-label='
+                     f'"{answered_label}">{state}</span></span>')
+    return mark_safe(  # noqa: S308 (numbers and escaped labels only)
+        f'<nav class="question-nav" aria-label="{label}">{"".join(items)}\n</nav>')
+
+
+def questions_block(views, *, check_button: bool) -> SafeString:
+    """Every question of the page with its navigation anchor: the fast markup where it applies,
+    `quizzes/_question.html` for the rest (a figure, a checked practice question)."""
+    from django.template.loader import render_to_string
+
+    parts = []
+    for view in views:
+        html = view.html
+        if html is None:
+            html = render_to_string("quizzes/_question.html", {
+                "q": view, "readonly": view.checked, "check_button": check_button})
+        parts.append(f'<span id="q-nav-{view.number}"></span>{html}')
+    return mark_safe("".join(parts))  # noqa: S308 (each part is escaped markup)

@@ -3,16 +3,20 @@ progress, the wrong-answer book, previous papers and the marking queue."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
+from wagtail.images import get_image_model
 
 from departments.selectors import departments_visible_to, user_is_bureau
-from quizzes import choice_tokens, grading
+from quizzes import choice_tokens, grading, version_cache
 from quizzes.models import (
     Attempt,
     AttemptQuestion,
@@ -23,9 +27,11 @@ from quizzes.models import (
     Mode,
     Question,
     Quiz,
+    answer_given,
 )
 
 PARTIAL_KINDS = frozenset({Kind.MULTIPLE, Kind.FILL, Kind.ESSAY})
+CHOICE_KINDS = frozenset({Kind.SINGLE, Kind.MULTIPLE})
 TRUE_LABEL = _("True")
 FALSE_LABEL = _("False")
 
@@ -93,14 +99,35 @@ def attempt_open_for(*, user, quiz: Quiz) -> Attempt | None:
     return attempts_of(user=user).filter(quiz=quiz, status=AttemptStatus.IN_PROGRESS).first()
 
 
+_AUTOSAVE_SQL = (
+    "SELECT aq.kind, aq.checked, aq.version_id, v.created_at, a.quiz_id, a.status, a.deadline "
+    "FROM quizzes_attemptquestion aq "
+    "JOIN quizzes_attempt a ON a.id = aq.attempt_id "
+    "JOIN quizzes_questionversion v ON v.id = aq.version_id "
+    "WHERE aq.id = %s AND aq.attempt_id = %s AND a.user_id = %s")
+
+
 def attempt_question_of(*, user, attempt_id: int, attempt_question_id: int
                         ) -> AttemptQuestion | None:
-    """One question of one of the user's own attempts, with its attempt and version, in one
-    query (the autosave's only read); None when it is not theirs or does not exist."""
+    """One question of one of the user's own attempts in one written-out query (the autosave's
+    only read; the ORM's building of it was half an autosave, issue 12): an AttemptQuestion
+    with `version_created_at` and an `attempt` that carry only what saving an answer reads
+    (kind, checked, version; the attempt's quiz, status and deadline). None when it is not
+    theirs or does not exist. Anything beyond saving an answer needs the full rows."""
     if not getattr(user, "is_authenticated", False):
         return None
-    return (AttemptQuestion.objects.select_related("attempt", "version")
-            .filter(pk=attempt_question_id, attempt_id=attempt_id, attempt__user=user).first())
+    with connection.cursor() as cursor:
+        cursor.execute(_AUTOSAVE_SQL, [attempt_question_id, attempt_id, user.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    kind, checked, version_id, created_at, quiz_id, status, deadline = row
+    attempt = Attempt(pk=attempt_id, user_id=user.pk, quiz_id=quiz_id, status=status,
+                      deadline=_aware(deadline) if deadline is not None else None)
+    aq = AttemptQuestion(pk=attempt_question_id, attempt=attempt, kind=kind,
+                         checked=bool(checked), version_id=version_id)
+    aq.version_created_at = _aware(created_at)
+    return aq
 
 
 def attempt_questions(*, attempt: Attempt) -> list[AttemptQuestion]:
@@ -137,6 +164,10 @@ class QuestionView:
     show_responses: bool = False
     # The fieldset as built by quizzes.rendering on the attempt page; None: use the template.
     html: str | None = None
+    # The stem escaped with its line breaks, and a fill-in stem's pieces escaped the same way
+    # (quizzes.version_cache keeps both per version): what quizzes.rendering writes.
+    text_html: str = ""
+    segments_html: tuple = ()
 
     @property
     def outcome(self) -> str:
@@ -161,12 +192,111 @@ def display_choices(aq: AttemptQuestion) -> list[Choice]:
     return choices
 
 
-def _correct_text(aq: AttemptQuestion) -> str:
-    version = aq.version
+@dataclass(slots=True)
+class PaperRow:
+    """One question of an attempt as the attempt page needs it: the row's own values without
+    a model instance (20 of them per page view on exam day), same attribute names."""
+
+    pk: int
+    version_id: int
+    kind: str
+    order: int
+    points: Decimal
+    choice_order: list
+    answer: dict | None
+    checked: bool
+    is_correct: bool | None
+    awarded: Decimal | None
+    feedback: str
+    version_created_at: datetime
+
+    @property
+    def is_answered(self) -> bool:
+        return answer_given(self.answer)
+
+
+# The attempt page's one read, written out: the ORM's compiling of this query and turning
+# the rows into values took three times as long as running it (issue 12: the page is the
+# exam's most requested). Columns in PaperRow's order; values converted as the fields would.
+_PAPER_SQL = (
+    'SELECT aq.id, aq.version_id, aq.kind, aq."order", aq.points, aq.choice_order, aq.answer, '
+    "aq.checked, aq.is_correct, aq.awarded, aq.feedback, v.created_at "
+    "FROM quizzes_attemptquestion aq "
+    "JOIN quizzes_questionversion v ON v.id = aq.version_id "
+    'WHERE aq.attempt_id = %s ORDER BY aq."order"')
+CENT = Decimal("0.01")
+
+
+def _json(value):
+    # PostgreSQL's jsonb arrives as text through Django's connection, as SQLite's JSON does.
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _decimal(value) -> Decimal | None:
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(CENT)  # SQLite: an int or a float
+
+
+def _bool(value) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _aware(value) -> datetime:
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if timezone.is_naive(value):  # SQLite keeps UTC without its offset
+        value = timezone.make_aware(value, UTC)
+    return value
+
+
+def attempt_paper(*, attempt: Attempt) -> list[PaperRow]:
+    """The rows of an attempt in paper order without their versions (1 query): the attempt
+    page takes the versions from `quizzes.version_cache` (see `question_views`)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PAPER_SQL, [attempt.pk])
+        fetched = cursor.fetchall()
+    return [PaperRow(pk, version_id, kind, order, _decimal(points), _json(choice_order) or [],
+                     _json(answer), bool(checked), _bool(is_correct), _decimal(awarded),
+                     feedback, _aware(created_at))
+            for (pk, version_id, kind, order, points, choice_order, answer, checked, is_correct,
+                 awarded, feedback, created_at) in fetched]
+
+
+def _versions_of(rows: list[AttemptQuestion]) -> dict[int, version_cache.VersionData]:
+    stamps = {}
+    for aq in rows:
+        created_at = getattr(aq, "version_created_at", None)
+        if created_at is None:
+            created_at = aq.version.created_at
+        stamps[aq.version_id] = created_at
+    return version_cache.versions_get(stamps)
+
+
+def _loaded_version(aq):
+    state = getattr(aq, "_state", None)
+    return aq.version if state is not None and "version" in state.fields_cache else None
+
+
+def _figures_of(rows, versions) -> dict[int, object]:
+    """The figures of the rows' versions (one query, none when no version has one); a loaded
+    version's own figure is used as it is."""
+    figures = {}
+    for aq in rows:
+        version = _loaded_version(aq)
+        if version is not None and version.figure_id:
+            figures[version.figure_id] = version.figure
+    wanted = {versions[aq.version_id].figure_id for aq in rows} - {None} - set(figures)
+    if wanted:
+        figures.update(get_image_model().objects.in_bulk(wanted))
+    return figures
+
+
+def _correct_text(aq: AttemptQuestion, version: version_cache.VersionData) -> str:
     if aq.kind in (Kind.SINGLE, Kind.MULTIPLE):
         return "；".join(
-            f"{chr(64 + i)}. {c.text}" for i, c in enumerate(display_choices(aq), start=1)
-            if c.is_correct)
+            f"{chr(64 + i)}. {c.text}"
+            for i, c in enumerate(version.choices_in(aq.choice_order), start=1) if c.is_correct)
     if aq.kind == Kind.TRUE_FALSE:
         # Words, not ✓/✗: a tick reads as "the statement is marked" rather than "it is true".
         return str(TRUE_LABEL if version.answer_true else FALSE_LABEL)
@@ -178,35 +308,41 @@ def _correct_text(aq: AttemptQuestion) -> str:
 def question_views(*, rows: list[AttemptQuestion], responses: bool = False,
                    answers: bool = False, explanations: bool = False) -> list[QuestionView]:
     """Safe view models of attempt rows; per-question checked answers (practice) reveal their
-    own feedback only."""
+    own feedback only. Versions come from `quizzes.version_cache` (no query when they are in
+    memory), whether or not the rows carry them."""
+    versions = _versions_of(rows)
+    figures = _figures_of(rows, versions)
     views = []
     for aq in rows:
-        version = aq.version
+        version = versions[aq.version_id]
         show = responses or aq.checked
         reveal = answers or aq.checked
+        chosen = set((aq.answer or {}).get("choices") or []) if aq.kind in CHOICE_KINDS else ()
         views.append(QuestionView(
             id=aq.pk, number=aq.order, kind=aq.kind, kind_label=Kind(aq.kind).label,
             text=version.text,
-            segments=grading.stem_segments(version.text, len(version.blanks))
-            if aq.kind == Kind.FILL else [],
-            points=aq.points, figure=version.figure,
+            segments=[(text, blank) for text, blank in grading.stem_segments(
+                version.text, len(version.blanks))] if aq.kind == Kind.FILL else [],
+            points=aq.points, figure=figures.get(version.figure_id),
             # Pages get the option's per-attempt token, never its id (ids follow authoring
             # order and so hint at the right option).
             choices=[{"value": choice_tokens.choice_token(attempt_question_id=aq.pk,
-                                                          choice_id=c.pk),
-                      "text": c.text, "letter": chr(64 + i),
-                      "selected": c.pk in ((aq.answer or {}).get("choices") or []),
+                                                          choice_id=c.id),
+                      "text": c.text, "html": c.html, "letter": chr(64 + i),
+                      "selected": c.id in chosen,
                       **({"correct": c.is_correct} if reveal else {})}
-                     for i, c in enumerate(display_choices(aq), start=1)],
+                     for i, c in enumerate(version.choices_in(aq.choice_order), start=1)]
+            if aq.kind in CHOICE_KINDS else [],
             blank_count=len(version.blanks), answer=aq.answer, answered=aq.is_answered,
             checked=aq.checked,
             is_correct=aq.is_correct if show else None,
             awarded=aq.awarded if show else None,
-            correct_text=_correct_text(aq) if reveal else "",
+            correct_text=_correct_text(aq, version) if reveal else "",
             explanation=version.explanation if (explanations or aq.checked) else "",
             feedback=aq.feedback if show else "",
             reveal_answers=reveal, reveal_explanation=explanations or aq.checked,
-            show_responses=show,
+            show_responses=show, text_html=version.text_html,
+            segments_html=version.segments,
         ))
     return views
 
@@ -605,7 +741,7 @@ def quiz_statistics_rows(*, user, quiz: Quiz, selection: str = "all",
     in four queries whatever the number of learners or questions (the attempts are read as a
     subquery, never as a list of ids)."""
     from quizzes import statistics
-    from quizzes.models import QuestionVersion, _answer_given
+    from quizzes.models import QuestionVersion, answer_given
 
     attempts_qs = quiz_results_attempts(user=user, quiz=quiz, selection=selection,
                                         department_id=department_id)
@@ -633,7 +769,7 @@ def quiz_statistics_rows(*, user, quiz: Quiz, selection: str = "all",
             chosen = frozenset({f"v{version_id}:{str(answer['value']).lower()}"})
         responses.append(statistics.ResponseRow(
             attempt_id=attempt_id, item_id=question_id, mark=float(awarded or 0),
-            max_mark=float(points), answered=_answer_given(answer), chosen=chosen))
+            max_mark=float(points), answered=answer_given(answer), chosen=chosen))
     versions = list(QuestionVersion.objects.filter(pk__in=version_ids)
                     .select_related("question__current_version")
                     .prefetch_related(Prefetch("choices", queryset=Choice.objects.order_by(

@@ -8,17 +8,18 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.cleaning import text_clean
-from quizzes import choice_tokens, grading, types
+from quizzes import choice_tokens, draw_cache, grading, types, version_cache
 from quizzes.models import (
     MAX_POINTS,
     Attempt,
@@ -294,6 +295,8 @@ def categories_resolve(*, paths) -> tuple[dict[str, Category], int]:
             rows = list(Category.objects.filter(path__in=missing))
         found.update((row.path, row) for row in rows)
         created += len(rows)
+    if created:
+        draw_cache.generation_bump()  # bulk_create sends no post_save
     return found, created
 
 
@@ -329,6 +332,7 @@ def _questions_bulk_write(*, bank: QuestionBank, questions: list[types.QuestionD
         QuestionVersion.objects.filter(question=OuterRef("pk"), number=1).values("pk")[:1]))
     for question, version in zip(rows, versions, strict=True):
         question.current_version = version
+    draw_cache.generation_bump()  # bulk_create and update() send no post_save
     return rows
 
 
@@ -518,12 +522,12 @@ def _rule_matches(spec: tuple, row: tuple) -> bool:
     return not (difficulty and row[4] != difficulty)
 
 
-def _rules_candidates(rules) -> list[list[tuple]]:
-    """Per rule, the (id, bank, category path, kind, difficulty) rows of the active questions
-    it may draw, in id order: ONE query for all the rules (an exam has ~15; one query per rule
-    was most of an attempt start, issue 12)."""
+def _rules_candidates(rules) -> tuple[list[list[int]], dict[int, tuple]]:
+    """Per rule, the ids of the active questions it may draw, in id order; and per question
+    id that any rule may draw, its (current version id, kind, points): ONE query for all the
+    rules (an exam has ~15; one query per rule was most of an attempt start, issue 12)."""
     if not rules:
-        return []
+        return [], {}
     specs = [(rule.bank_id, rule.category.path if rule.category_id else None, rule.kind,
               rule.difficulty) for rule in rules]
     qs = Question.objects.filter(is_active=True, current_version__isnull=False)
@@ -541,34 +545,92 @@ def _rules_candidates(rules) -> list[list[tuple]]:
             union |= match
         qs = qs.filter(union)
     rows = list(qs.order_by("pk").values_list(
-        "pk", "bank_id", "category__path", "kind", "difficulty"))
-    return [[row for row in rows if _rule_matches(spec, row)] for spec in specs]
+        "pk", "bank_id", "category__path", "kind", "difficulty", "current_version_id",
+        "current_version__points"))
+    per_rule = [[row[0] for row in rows if _rule_matches(spec, row)] for spec in specs]
+    drawable = {pk for ids in per_rule for pk in ids}
+    info = {row[0]: (row[5], row[3], row[6]) for row in rows if row[0] in drawable}
+    return per_rule, info
 
 
-def quiz_paper_draw(*, quiz: Quiz, rng: random.Random | None = None) -> list[Question]:
-    """Assemble a paper (组卷): fixed questions (a random subset if max_questions is set), then
-    each draw rule's random picks, shuffled when the quiz says so."""
-    rng = rng or random.SystemRandom()
-    fixed = [link.question for link in quiz.quiz_questions.select_related(
-        "question").filter(question__is_active=True, question__current_version__isnull=False)]
-    if quiz.max_questions and len(fixed) > quiz.max_questions:
-        fixed = rng.sample(fixed, quiz.max_questions)
-    picked_ids = [q.pk for q in fixed]
+class DrawnQuestion(NamedTuple):
+    """A question on a freshly drawn paper, as its current version was when drawn."""
+
+    question_id: int
+    version_id: int
+    kind: str
+    points: Decimal
+    # The version's choice ids in authoring order; only filled when the quiz shuffles options.
+    choice_ids: tuple[int, ...]
+
+
+def _draw_plan_build(quiz: Quiz) -> tuple:
+    """What every paper of this quiz is drawn from, as plain tuples for the cache: (fixed
+    question ids in order, per draw rule (count, candidate ids in id order), per question id
+    (current version id, kind, points as text, choice ids)). Four queries, five when the quiz
+    shuffles options."""
+    fixed = list(quiz.quiz_questions.filter(
+        question__is_active=True, question__current_version__isnull=False).values_list(
+        "question_id", "question__current_version_id", "question__kind",
+        "question__current_version__points"))
     rules = list(quiz.draw_rules.select_related("category"))
-    for rule, rows in zip(rules, _rules_candidates(rules), strict=True):
+    per_rule, info = _rules_candidates(rules)
+    info.update((pk, (version_id, kind, points)) for pk, version_id, kind, points in fixed)
+    choices: dict[int, list[int]] = {}
+    if quiz.shuffle_choices:
+        shuffled = [version_id for version_id, kind, _points in info.values()
+                    if kind in (Kind.SINGLE, Kind.MULTIPLE)]
+        if shuffled:
+            for version_id, choice_id in Choice.objects.filter(
+                    version_id__in=shuffled).order_by("version_id", "order").values_list(
+                    "version_id", "pk"):
+                choices.setdefault(version_id, []).append(choice_id)
+    # Points as text: a cached plan is unpickled on every start, and a Decimal costs more to
+    # unpickle than its text (only the drawn questions' points become Decimals again).
+    questions = {pk: (version_id, kind, str(points), tuple(choices.get(version_id, ())))
+                 for pk, (version_id, kind, points) in info.items()}
+    return (tuple(pk for pk, *_rest in fixed),
+            tuple((rule.count, tuple(ids)) for rule, ids in zip(rules, per_rule, strict=True)),
+            questions)
+
+
+def _draw_plan(quiz: Quiz) -> tuple:
+    """The quiz's draw plan from the shared cache when it was computed under the current
+    question-bank generation (`quizzes.draw_cache`: one cache round trip), else from the
+    database (then cached)."""
+    key = draw_cache.plan_key(quiz)
+    generation, plan = draw_cache.plan_get(key)
+    if plan is None:
+        plan = _draw_plan_build(quiz)
+        draw_cache.plan_set(key, generation, plan)
+    return plan
+
+
+def quiz_paper_draw(*, quiz: Quiz, rng: random.Random | None = None) -> list[DrawnQuestion]:
+    """Assemble a paper (组卷): fixed questions (a random subset if max_questions is set), then
+    each draw rule's random picks, shuffled when the quiz says so. Drawn from the quiz's
+    cached draw plan: no query while the question bank is unchanged."""
+    rng = rng or random.SystemRandom()
+    fixed, rules, questions = _draw_plan(quiz)
+    picked_ids = list(fixed)
+    if quiz.max_questions and len(picked_ids) > quiz.max_questions:
+        picked_ids = rng.sample(picked_ids, quiz.max_questions)
+    for count, ids in rules:
         # Questions picked by the fixed list or an earlier rule are not drawn twice.
         taken = set(picked_ids)
-        candidates = [row[0] for row in rows if row[0] not in taken]
-        if len(candidates) < rule.count:
+        candidates = [pk for pk in ids if pk not in taken]
+        if len(candidates) < count:
             raise ValidationError(QUIZ_NOT_ENOUGH_QUESTIONS)
-        picked_ids.extend(rng.sample(candidates, rule.count))
+        picked_ids.extend(rng.sample(candidates, count))
     if not picked_ids:
         raise ValidationError(QUIZ_NOT_ENOUGH_QUESTIONS)
-    by_id = Question.objects.select_related("current_version").in_bulk(picked_ids)
-    questions = [by_id[pk] for pk in picked_ids]
     if quiz.random_order:
-        rng.shuffle(questions)
-    return questions
+        rng.shuffle(picked_ids)
+    drawn = []
+    for pk in picked_ids:
+        version_id, kind, points, choice_ids = questions[pk]
+        drawn.append(DrawnQuestion(pk, version_id, kind, Decimal(points), choice_ids))
+    return drawn
 
 
 CHOICE_IDS_CACHE_SECONDS = 24 * 3600
@@ -601,15 +663,14 @@ def version_choice_ids(*, versions) -> dict[int, list[int]]:
     return found
 
 
-def _choice_orders(*, quiz: Quiz, questions: list[Question], rng: random.Random
+def _choice_orders(*, quiz: Quiz, questions: list[DrawnQuestion], rng: random.Random
                    ) -> dict[int, list[int]]:
-    """Per version id, its choice ids in a random order (cached ids, else one query); empty
+    """Per version id, its choice ids in a random order (from the draw plan: no query); empty
     unless the quiz shuffles options."""
     if not quiz.shuffle_choices:
         return {}
-    versions = [q.current_version for q in questions if q.kind in (Kind.SINGLE, Kind.MULTIPLE)]
-    orders = {pk: list(ids) for pk, ids in version_choice_ids(versions=versions).items()
-              if ids}
+    orders = {q.version_id: list(q.choice_ids) for q in questions
+              if q.kind in (Kind.SINGLE, Kind.MULTIPLE) and q.choice_ids}
     # Shuffled in version id order, as the query used to return them: a seeded draw gives the
     # same orders as before.
     for pk in sorted(orders):
@@ -656,11 +717,14 @@ def attempt_start(*, quiz: Quiz, user, now=None, rng: random.Random | None = Non
     """Resume the learner's unfinished attempt, or start a new one with a freshly drawn paper;
     a timed attempt is scheduled for auto-submission at its deadline."""
     now = now or timezone.now()
-    # One query for both the open attempt's id and the number of attempts so far.
-    mine = Attempt.objects.filter(quiz=quiz, user=user).aggregate(
-        done=Count("pk"), open_id=Max("pk", filter=Q(status=AttemptStatus.IN_PROGRESS)))
-    existing = (Attempt.objects.filter(pk=mine["open_id"], status=AttemptStatus.IN_PROGRESS)
-                .first() if mine["open_id"] else None)
+    # One query for both the open attempt's id and the number of attempts so far: the learner's
+    # attempts at this quiz are few (an exam allows one or a few), and this plain query costs
+    # the ORM less to build than the aggregate it replaces.
+    mine = list(Attempt.objects.filter(quiz=quiz, user=user).values_list("pk", "status"))
+    open_id = max((pk for pk, status in mine if status == AttemptStatus.IN_PROGRESS),
+                  default=None)
+    existing = (Attempt.objects.filter(pk=open_id, status=AttemptStatus.IN_PROGRESS)
+                .first() if open_id else None)
     if existing is not None:
         if existing.is_expired(now):
             attempt_submit(attempt=existing, now=now, expired=True)
@@ -670,7 +734,7 @@ def attempt_start(*, quiz: Quiz, user, now=None, rng: random.Random | None = Non
         raise ValidationError(QUIZ_DRAFT)
     if not quiz.is_open(now):
         raise ValidationError(quiz_unavailable_reason(quiz=quiz, now=now))
-    done = mine["done"]
+    done = len(mine)
     if quiz.max_attempts and not quiz.is_practice and done >= quiz.max_attempts:
         raise ValidationError(QUIZ_NO_ATTEMPTS_LEFT)
     questions = quiz_paper_draw(quiz=quiz, rng=rng)
@@ -679,7 +743,7 @@ def attempt_start(*, quiz: Quiz, user, now=None, rng: random.Random | None = Non
         deadline = now + timezone.timedelta(minutes=quiz.time_limit_minutes)
     if quiz.closes_at and (deadline is None or deadline > quiz.closes_at) and not quiz.is_practice:
         deadline = quiz.closes_at
-    max_score = sum((q.current_version.points for q in questions), Decimal("0"))
+    max_score = sum((q.points for q in questions), Decimal("0"))
     try:
         with transaction.atomic():
             attempt = Attempt.objects.create(
@@ -690,9 +754,9 @@ def attempt_start(*, quiz: Quiz, user, now=None, rng: random.Random | None = Non
         return Attempt.objects.get(quiz=quiz, user=user, status=AttemptStatus.IN_PROGRESS)
     orders = _choice_orders(quiz=quiz, questions=questions, rng=rng or random.SystemRandom())
     AttemptQuestion.objects.bulk_create([
-        AttemptQuestion(attempt=attempt, version_id=q.current_version_id, kind=q.kind,
-                        order=order, points=q.current_version.points,
-                        choice_order=orders.get(q.current_version_id, []))
+        AttemptQuestion(attempt=attempt, version_id=q.version_id, kind=q.kind,
+                        order=order, points=q.points,
+                        choice_order=orders.get(q.version_id, []))
         for order, q in enumerate(questions, start=1)
     ])
     if deadline is not None:
@@ -704,7 +768,8 @@ def attempt_start(*, quiz: Quiz, user, now=None, rng: random.Random | None = Non
     return attempt
 
 
-def _clean_answer(*, aq: AttemptQuestion, raw, option_tokens: dict[str, int]) -> dict | None:
+def _clean_answer(*, aq: AttemptQuestion, raw, option_tokens: dict[str, int],
+                  blank_count: int = 0) -> dict | None:
     """Validate a submitted answer against the question it claims to answer; options arrive as
     this attempt question's tokens and are stored as choice ids."""
     if raw is None:
@@ -729,7 +794,7 @@ def _clean_answer(*, aq: AttemptQuestion, raw, option_tokens: dict[str, int]) ->
         return {"value": str(value).lower() == "true"}
     if kind == Kind.FILL:
         values = raw if isinstance(raw, list) else [raw]
-        if len(values) > len(aq.version.blanks) or not all(isinstance(v, str) for v in values):
+        if len(values) > blank_count or not all(isinstance(v, str) for v in values):
             raise ValidationError(ANSWER_INVALID)
         if any(len(v) > MAX_BLANK_TEXT for v in values):
             raise ValidationError(ANSWER_TOO_LONG)
@@ -785,37 +850,67 @@ def attempt_answer_save(*, attempt: Attempt, attempt_question_id=None, raw, now=
         aq = attempt_question
     else:
         aq_id = _attempt_question_pk(attempt_question_id)
-        aq = (AttemptQuestion.objects.select_related("version")
+        aq = (AttemptQuestion.objects.annotate(version_created_at=F("version__created_at"))
               .filter(attempt=attempt, pk=aq_id).first())
     if aq is None:
         raise ValidationError(ANSWER_UNKNOWN_QUESTION)
     if aq.checked:
         raise ValidationError(ANSWER_LOCKED)
+    # Choice ids and blanks from the process's version cache (versions never change; no query
+    # once the version is in memory). The row carries its version or its creation time.
+    created_at = getattr(aq, "version_created_at", None) or aq.version.created_at
+    version = version_cache.versions_get({aq.version_id: created_at})[aq.version_id]
     tokens = {}
     if aq.kind in (Kind.SINGLE, Kind.MULTIPLE):
-        tokens = choice_tokens.choice_tokens(
-            attempt_question_id=aq.pk,
-            choice_ids=version_choice_ids(versions=[aq.version])[aq.version_id])
-    answer = _clean_answer(aq=aq, raw=raw, option_tokens=tokens)
-    open_attempt = Q(attempt__status=AttemptStatus.IN_PROGRESS) & (
-        Q(attempt__deadline__isnull=True) | Q(attempt__deadline__gt=now))
-    updated = AttemptQuestion.objects.filter(open_attempt, pk=aq.pk, checked=False).update(
-        answer=answer, answered_at=now if answer is not None else None)
-    if not updated:
+        tokens = choice_tokens.choice_tokens(attempt_question_id=aq.pk,
+                                             choice_ids=version.choice_ids)
+    answer = _clean_answer(aq=aq, raw=raw, option_tokens=tokens,
+                           blank_count=len(version.blanks))
+    if not _answer_write(aq=aq, answer=answer, now=now):
         raise ValidationError(ATTEMPT_NOT_IN_PROGRESS)
     aq.answer, aq.answered_at = answer, now
     return aq
 
 
+_ANSWER_WRITE_SQL = (
+    "UPDATE quizzes_attemptquestion SET answer = %s, answered_at = %s "
+    "WHERE id = %s AND checked = %s AND attempt_id IN ("
+    "SELECT id FROM quizzes_attempt WHERE id = %s AND status = %s "
+    "AND (deadline IS NULL OR deadline > %s))")
+
+
+def _answer_write(*, aq: AttemptQuestion, answer: dict | None, now) -> bool:
+    """Store one answer only if the question is not checked and its attempt is still open
+    and before its deadline, in ONE statement: an answer racing the deadline or a submission
+    is not written. Plain SQL: the ORM's update with a join cost more than the rest of an
+    autosave to build (issue 12); the values go through the fields' own adaptation."""
+    meta = AttemptQuestion._meta
+    params = [
+        meta.get_field("answer").get_db_prep_save(answer, connection),
+        meta.get_field("answered_at").get_db_prep_save(
+            now if answer is not None else None, connection),
+        aq.pk, False, aq.attempt_id, AttemptStatus.IN_PROGRESS.value,
+        Attempt._meta.get_field("deadline").get_db_prep_save(now, connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_ANSWER_WRITE_SQL, params)
+        return cursor.rowcount == 1
+
+
 def _grade_rows(attempt: Attempt, rows: list[AttemptQuestion]) -> None:
+    """Grade rows in memory against their versions from `quizzes.version_cache` (no query when
+    the versions are in memory; rows carry `version_created_at` or their version)."""
     partial = attempt.quiz.multiple_scoring == MultipleScoring.PARTIAL
+    versions = version_cache.versions_get({
+        aq.version_id: getattr(aq, "version_created_at", None) or aq.version.created_at
+        for aq in rows})
     for aq in rows:
-        choices = list(aq.version.choices.all())
+        version = versions[aq.version_id]
         aq.is_correct, aq.awarded = grading.grade(
             kind=aq.kind, points=aq.points, answer=aq.answer,
-            correct_choice_ids={c.pk for c in choices if c.is_correct},
-            choice_ids={c.pk for c in choices}, answer_true=aq.version.answer_true,
-            blanks=aq.version.blanks, partial_multiple=partial)
+            correct_choice_ids=version.correct_choice_ids, choice_ids=set(version.choice_ids),
+            answer_true=version.answer_true, blanks=[list(b) for b in version.blanks],
+            partial_multiple=partial)
 
 
 @transaction.atomic
@@ -827,7 +922,6 @@ def attempt_question_check(*, attempt: Attempt, attempt_question_id, now=None
         raise ValidationError(ANSWER_INVALID)
     _attempt_check_open(attempt, now)
     aq = (AttemptQuestion.objects.select_for_update().select_related("version")
-          .prefetch_related("version__choices")
           .filter(attempt=attempt, pk=_attempt_question_pk(attempt_question_id)).first())
     if aq is None:
         raise ValidationError(ANSWER_UNKNOWN_QUESTION)
@@ -911,10 +1005,12 @@ def attempt_submit(*, attempt: Attempt, now=None, expired: bool = False) -> Atte
     # object says plus the claim (no re-read, which would also drop the cached quiz).
     attempt.status, attempt.submitted_at = AttemptStatus.SUBMITTED, submitted_at
     attempt.auto_submitted = expired
-    # One prefetch of the whole paper: unchecked rows are graded in memory, the total is
-    # computed from all rows in Python (checked practice rows keep their marks).
-    rows = list(attempt.attempt_questions.select_related("version").prefetch_related(
-        "version__choices"))
+    # One read of the whole paper (versions from the process's version cache): unchecked rows
+    # are graded in memory, the total is computed from all rows in Python (checked practice
+    # rows keep their marks).
+    rows = list(attempt.attempt_questions.annotate(version_created_at=F("version__created_at"))
+                .only("pk", "attempt_id", "version_id", "kind", "points", "answer", "checked",
+                      "is_correct", "awarded"))
     unchecked = [aq for aq in rows if not aq.checked]
     _grade_rows(attempt, unchecked)
     _marks_write(unchecked)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from quizzes import rendering, selectors, services
+from quizzes import rendering, rowload, selectors, services
 from quizzes.models import Kind, Layout, Quiz
 
 MAX_FIELD_VALUES = 20
@@ -32,9 +32,19 @@ def _pk_or_none(value) -> int | None:
     return number if 1 <= number <= services.MAX_PK else None
 
 
+def _own_attempt_row(request, pk):
+    """The user's attempt with its quiz, as stored (404 for anyone else's)."""
+    attempt_id = _pk_or_none(pk)
+    attempt = (rowload.attempt_with_quiz(attempt_id=attempt_id, user_id=request.user.pk)
+               if attempt_id and request.user.is_authenticated else None)
+    if attempt is None:
+        raise Http404
+    return attempt
+
+
 def _own_attempt(request, pk):
     """The user's attempt (404 for anyone else's), submitted now if its time ran out."""
-    attempt = get_object_or_404(selectors.attempts_of(user=request.user), pk=pk)
+    attempt = _own_attempt_row(request, pk)
     attempt.user = request.user  # it is theirs: the graded signal's receivers need not read it
     return services.attempt_refresh_if_expired(attempt=attempt)
 
@@ -124,7 +134,7 @@ def attempt_take(request, pk):
         page_number = int(request.GET.get("page") or request.POST.get("page") or 1)
     except ValueError:
         page_number = 1
-    rows = selectors.attempt_questions(attempt=attempt)
+    rows = selectors.attempt_paper(attempt=attempt)
     page_rows, page_number, page_count = _page_rows(attempt, rows, page_number)
     if request.method == "POST":
         errors = []
@@ -166,18 +176,24 @@ def attempt_take(request, pk):
             target = _pk_or_none(action[5:])
         return redirect(f"{reverse('quizzes:take', args=[attempt.pk])}?page={target}")
     views = selectors.question_views(rows=page_rows)
+    per_page = attempt.quiz.layout == Layout.PER_PAGE
     rendering.questions_html(views, check_button=attempt.quiz.immediate_feedback)
+    current = {aq.pk for aq in page_rows}
     nav = [{"id": aq.pk, "number": aq.order, "answered": aq.is_answered,
-            "current": aq in page_rows} for aq in rows]
+            "current": aq.pk in current} for aq in rows]
     remaining = None
     if attempt.deadline:
         remaining = max(0, int((attempt.deadline - timezone.now()).total_seconds()))
     return render(request, "quizzes/attempt_take.html", {
         "attempt": attempt, "quiz": attempt.quiz, "questions": views, "nav": nav,
+        "nav_html": rendering.nav_html(nav, per_page=per_page),
+        "questions_html": rendering.questions_block(
+            views, check_button=attempt.quiz.immediate_feedback),
         "page_number": page_number, "page_count": page_count, "remaining_seconds": remaining,
-        "per_page": attempt.quiz.layout == Layout.PER_PAGE,
+        "per_page": per_page,
         "immediate_feedback": attempt.quiz.immediate_feedback,
-        # The header skips its admin-permission lookup on the exam page (issue 12).
+        # The exam's own header: no site navigation, notifications or permission lookups
+        # (includes/header.html; issue 12).
         "exam_focus": True,
     })
 
@@ -190,11 +206,16 @@ def attempt_autosave(request, pk):
     # The usual case in one read: the question with its attempt, among the user's own; anything
     # else goes the long way (404 for another's attempt, then the service's own messages).
     row = None
-    if _pk_or_none(aq_id):
-        row = selectors.attempt_question_of(user=request.user, attempt_id=pk,
+    if _pk_or_none(aq_id) and _pk_or_none(pk):
+        row = selectors.attempt_question_of(user=request.user, attempt_id=_pk_or_none(pk),
                                             attempt_question_id=_pk_or_none(aq_id))
-    attempt = row.attempt if row is not None else get_object_or_404(
-        selectors.attempts_of(user=request.user), pk=pk)
+    if row is not None and row.attempt.is_in_progress and not row.attempt.is_expired():
+        attempt = row.attempt
+    else:
+        # Closed, past its deadline (submitted now by the service) or not found: the full
+        # attempt, or 404 for another learner's.
+        row = None
+        attempt = _own_attempt_row(request, pk)
     try:
         services.attempt_answer_save(attempt=attempt, attempt_question_id=aq_id,
                                      attempt_question=row,

@@ -133,10 +133,11 @@ def test_shuffling_reads_cached_choice_ids_once_warm(user, other_user, questions
     shuffled = make_quiz([*questions.values(), *many_options], title="b")
     cache.clear()
     services.attempt_start(quiz=shuffled, user=user)  # fills the cache
+    services.attempt_start(quiz=plain, user=user)  # both quizzes' draw plans cached (issue 12)
     with CaptureQueriesContext(connection) as warm:
         attempt = services.attempt_start(quiz=shuffled, user=other_user)
     with CaptureQueriesContext(connection) as unshuffled:
-        services.attempt_start(quiz=plain, user=user)
+        services.attempt_start(quiz=plain, user=other_user)
     assert len(warm) == len(unshuffled)
     for aq in attempt.attempt_questions.filter(kind__in=["single", "multiple"]):
         stored = list(aq.version.choices.order_by("order").values_list("pk", flat=True))
