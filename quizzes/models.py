@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -60,8 +60,18 @@ class Category(models.Model):
         return self.path
 
     def save(self, *args, **kwargs):
-        self.path = f"{self.parent.path}/{self.name}" if self.parent_id else self.name
-        super().save(*args, **kwargs)
+        """Save with the path from the parent and the name; a renamed or moved category takes
+        its sub-categories along (their paths start with its own), in the same transaction."""
+        old_path = (type(self).objects.filter(pk=self.pk).values_list("path", flat=True).first()
+                    if self.pk else None)
+        self.path = self._path_now()
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if old_path and old_path != self.path:
+                descendants = list(type(self).objects.filter(path__startswith=f"{old_path}/"))
+                for category in descendants:
+                    category.path = self.path + category.path[len(old_path):]
+                type(self).objects.bulk_update(descendants, ["path"])
 
     def clean(self):
         if "/" in self.name:
@@ -71,6 +81,13 @@ class Category(models.Model):
             if self.pk and node.pk == self.pk:
                 raise ValidationError({"parent": _("A category cannot be its own ancestor.")})
             node = node.parent
+        if self.name and type(self).objects.filter(path=self._path_now()).exclude(
+                pk=self.pk).exists():
+            raise ValidationError({"name": _(
+                "A category with this name already exists under the same parent.")})
+
+    def _path_now(self) -> str:
+        return f"{self.parent.path}/{self.name}" if self.parent_id else self.name
 
     @property
     def root_name(self) -> str:
