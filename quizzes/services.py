@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import random
 from collections import Counter
@@ -11,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -712,6 +713,50 @@ def quiz_can_open(*, quiz: Quiz, user) -> bool:
     return not quiz.is_draft or user.has_perm("quizzes.change_quiz")
 
 
+# The paper's rows in ONE statement on PostgreSQL: an INSERT ... SELECT over one array per
+# column. bulk_create's VALUES list of 20 rows × 14 columns cost 3.7 ms of Python to build, a
+# fifth of an attempt start (issue 12); this costs 1.5 ms. Other databases use bulk_create.
+_PAPER_COLUMNS = ("attempt_id", "version_id", "kind", "order", "points", "choice_order",
+                  "answer", "answered_at", "checked", "is_correct", "awarded", "feedback",
+                  "marked_by_id", "marked_at")
+_PAPER_ARRAY_TYPES = {"attempt_id": "bigint", "version_id": "bigint", "kind": "text",
+                      "order": "integer", "points": "numeric", "choice_order": "text",
+                      "answer": "text", "answered_at": "timestamptz", "checked": "boolean",
+                      "is_correct": "boolean", "awarded": "numeric", "feedback": "text",
+                      "marked_by_id": "bigint", "marked_at": "timestamptz"}
+_PAPER_JSON = frozenset({"choice_order", "answer"})
+
+
+def _paper_write(attempt: Attempt, rows: list[AttemptQuestion]) -> None:
+    if connection.vendor != "postgresql":
+        AttemptQuestion.objects.bulk_create(rows)
+        return
+    meta = AttemptQuestion._meta
+    fields = {f.attname: f for f in meta.concrete_fields}
+    if set(fields) - {"id"} != set(_PAPER_COLUMNS):  # a new column must be written here too
+        raise ImproperlyConfigured("quizzes.services._PAPER_COLUMNS is out of date")
+    arrays = []
+    for name in _PAPER_COLUMNS:
+        field = fields[name]
+        values = [getattr(row, name) for row in rows]
+        if name in _PAPER_JSON:
+            arrays.append([None if v is None else json.dumps(v, cls=field.encoder)
+                           for v in values])
+        else:
+            arrays.append([field.get_db_prep_save(v, connection) for v in values])
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(fields[name].column) for name in _PAPER_COLUMNS)
+    selects = ", ".join(f"{quote(name)}::jsonb" if name in _PAPER_JSON else quote(name)
+                        for name in _PAPER_COLUMNS)
+    arguments = ", ".join(f"%s::{_PAPER_ARRAY_TYPES[name]}[]" for name in _PAPER_COLUMNS)
+    aliases = ", ".join(quote(name) for name in _PAPER_COLUMNS)
+    with connection.cursor() as cursor:
+        # Identifiers from the model's metadata, quoted by the backend; values are parameters.
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+            f"SELECT {selects} FROM unnest({arguments}) AS v({aliases})", arrays)
+
+
 @transaction.atomic
 def attempt_start(*, quiz: Quiz, user, now=None, rng: random.Random | None = None) -> Attempt:
     """Resume the learner's unfinished attempt, or start a new one with a freshly drawn paper;
@@ -753,7 +798,7 @@ def attempt_start(*, quiz: Quiz, user, now=None, rng: random.Random | None = Non
         # Another tab started one at the same moment: the constraint keeps one; resume it.
         return Attempt.objects.get(quiz=quiz, user=user, status=AttemptStatus.IN_PROGRESS)
     orders = _choice_orders(quiz=quiz, questions=questions, rng=rng or random.SystemRandom())
-    AttemptQuestion.objects.bulk_create([
+    _paper_write(attempt, [
         AttemptQuestion(attempt=attempt, version_id=q.version_id, kind=q.kind,
                         order=order, points=q.points,
                         choice_order=orders.get(q.version_id, []))

@@ -1,11 +1,11 @@
-"""quizzes.rowload: the attempt pages' hand-written read gives the same instances as the ORM,
-and never another learner's attempt."""
+"""The exam path's written-out SQL: quizzes.rowload gives the same instances as the ORM and never
+another learner's attempt; the paper insert stores what bulk_create would."""
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from quizzes import rowload, services
-from quizzes.models import Attempt
+from quizzes.models import Attempt, AttemptQuestion
 
 
 def _values(instance):
@@ -30,3 +30,25 @@ def test_nobody_elses_attempt(quiz, user, other_user):
     attempt = services.attempt_start(quiz=quiz, user=user)
     assert rowload.attempt_with_quiz(attempt_id=attempt.pk, user_id=other_user.pk) is None
     assert rowload.attempt_with_quiz(attempt_id=attempt.pk + 1000, user_id=user.pk) is None
+
+
+def test_paper_columns_are_every_column_of_the_model():
+    # The PostgreSQL paper insert names its columns; a new field must be added there too.
+    names = {f.attname for f in AttemptQuestion._meta.concrete_fields} - {"id"}
+    assert names == set(services._PAPER_COLUMNS) == set(services._PAPER_ARRAY_TYPES)
+
+
+def test_a_started_paper_is_stored_as_the_orm_would_store_it(quiz, user):
+    # On PostgreSQL the paper is one INSERT ... SELECT FROM unnest(...); elsewhere bulk_create.
+    attempt = services.attempt_start(quiz=quiz, user=user)
+    rows = list(AttemptQuestion.objects.filter(attempt=attempt).select_related("version")
+                .order_by("order"))
+    assert [aq.order for aq in rows] == list(range(1, len(rows) + 1))
+    assert sum(aq.points for aq in rows) == attempt.max_score
+    for aq in rows:
+        assert aq.kind == aq.version.question.kind and aq.points == aq.version.points
+        choice_ids = set(aq.version.choices.values_list("pk", flat=True))
+        assert set(aq.choice_order) == choice_ids if choice_ids else aq.choice_order == []
+        assert (aq.answer, aq.answered_at, aq.is_correct, aq.awarded, aq.marked_by_id,
+                aq.marked_at) == (None, None, None, None, None, None)
+        assert aq.checked is False and aq.feedback == ""
