@@ -502,14 +502,16 @@ def wrong_answers(*, user, limit: int = 200) -> list[AttemptQuestion]:
     rows = (AttemptQuestion.objects
             .filter(attempt__user=user, is_correct__isnull=False)
             .filter(Q(attempt__status=AttemptStatus.GRADED) | Q(checked=True))
-            .select_related("version__question__category", "attempt__quiz")
-            .prefetch_related(Prefetch("version__choices", queryset=Choice.objects.order_by(
-                "order")))
+            .select_related("version__question__category", "version__figure", "attempt__quiz")
             .order_by("-attempt__started_at", "-pk"))
     latest: dict[int, AttemptQuestion] = {}
     for aq in rows[: limit * 5]:
         latest.setdefault(aq.version.question_id, aq)
-    return [aq for aq in latest.values() if aq.is_correct is False][:limit]
+    wrong = [aq for aq in latest.values() if aq.is_correct is False][:limit]
+    # The page builds one view per row: the versions' choices are read here, all at once (one
+    # query for those not in memory yet), not once per row.
+    version_cache.versions_get({aq.version_id: aq.version.created_at for aq in wrong})
+    return wrong
 
 
 def papers_of(*, user) -> QuerySet[Attempt]:

@@ -10,7 +10,7 @@ from django.utils.crypto import salted_hmac
 from quizzes import choice_tokens, selectors, services, version_cache
 from quizzes.models import QuestionVersion
 
-from .conftest import answer_all, correct_answers, fill, single
+from .conftest import answer_all, correct_answers, fill, make_quiz, single
 
 
 @pytest.fixture(autouse=True)
@@ -116,3 +116,21 @@ def test_exam_page_has_the_exam_header_and_other_pages_the_site_header(learner_c
     assert 'name="language"' in exam  # the language can still be switched
     other = learner_client.get(reverse("quizzes:index")).content.decode()
     assert "site-header--exam" not in other and "nav-notifications" in other
+
+
+def _wrong_book_queries(client, bank, user, n):
+    questions = [services.question_create(bank=bank, data=single(text=f"错题{n}-{i}"))
+                 for i in range(n)]
+    attempt = services.attempt_start(quiz=make_quiz(questions, title=f"错题卷{n}"), user=user)
+    services.attempt_submit(attempt=attempt)  # nothing answered: every question wrong
+    version_cache.clear()  # the worst case: no version in memory
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("quizzes:wrong_answers")).status_code == 200
+    return len(queries)
+
+
+def test_wrong_answer_book_reads_versions_once_whatever_the_number_of_rows(
+        learner_client, bank, user):
+    small = _wrong_book_queries(learner_client, bank, user, 2)
+    large = _wrong_book_queries(learner_client, bank, user, 8)
+    assert large == small
