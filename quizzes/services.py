@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
@@ -632,36 +631,6 @@ def quiz_paper_draw(*, quiz: Quiz, rng: random.Random | None = None) -> list[Dra
         version_id, kind, points, choice_ids = questions[pk]
         drawn.append(DrawnQuestion(pk, version_id, kind, Decimal(points), choice_ids))
     return drawn
-
-
-CHOICE_IDS_CACHE_SECONDS = 24 * 3600
-
-
-def _choice_ids_key(version: QuestionVersion) -> str:
-    # The creation time too: a test database (or a restored one) may give a new version an
-    # old version's id, never also its creation time.
-    return f"quizzes:choice-ids:{version.pk}:{version.created_at.timestamp()}"
-
-
-def version_choice_ids(*, versions) -> dict[int, list[int]]:
-    """Per version id, its choice ids in authoring order: from the shared cache, the rest from
-    one query. Safe to cache because choices are written once with their version and never
-    edited (an edit makes a new version); the exam's autosave and start read it (issue 12)."""
-    keys = {_choice_ids_key(v): v.pk for v in versions}
-    if not keys:
-        return {}
-    found = {keys[key]: ids for key, ids in cache.get_many(list(keys)).items()}
-    missing = [pk for pk in keys.values() if pk not in found]
-    if missing:
-        fetched: dict[int, list[int]] = {pk: [] for pk in missing}
-        for version_id, choice_id in Choice.objects.filter(version_id__in=missing).order_by(
-                "version_id", "order").values_list("version_id", "pk"):
-            fetched[version_id].append(choice_id)
-        key_of = {pk: key for key, pk in keys.items()}
-        cache.set_many({key_of[pk]: ids for pk, ids in fetched.items()},
-                       CHOICE_IDS_CACHE_SECONDS)
-        found.update(fetched)
-    return found
 
 
 def _choice_orders(*, quiz: Quiz, questions: list[DrawnQuestion], rng: random.Random
