@@ -151,19 +151,6 @@ def finish_lesson(page) -> None:
     assert page.locator(".lesson__finish .course__done").inner_text().startswith("✓")
 
 
-CANCELLABLE = ("/heartbeat/", "/casebook/indicators/autocomplete")
-
-
-def failures(log: BrowserLog) -> list[str]:
-    """Failed requests and error answers, except requests the page itself may cancel while they
-    are in flight, which are not errors of the page: a study-time heartbeat when the learner
-    leaves the lesson (the server only counts the time between beats it receives), and an
-    indicator suggestion the editor aborts when the next key or the submit supersedes it."""
-    return [line for line in log.failed
-            if not ("ERR_ABORTED" in line
-                    and any(path in line.split(" failed:")[0] for path in CANCELLABLE))]
-
-
 def compact(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
@@ -359,7 +346,7 @@ def test_business_learner_completes_the_goal_course_and_verifies_the_certificate
     context.close()
 
     assert shots.overflowing == [], "\n".join(shots.overflowing)
-    assert failures(log) == [], "\n".join(failures(log))
+    assert log.failures() == [], "\n".join(log.failures())
     assert log.console == [], "\n".join(log.console)
 
 
@@ -399,5 +386,5 @@ def test_demo_head_sees_the_briefing_with_the_annual_exam_required(
     context.close()
 
     assert shots.overflowing == [], "\n".join(shots.overflowing)
-    assert failures(log) == [], "\n".join(failures(log))
+    assert log.failures() == [], "\n".join(log.failures())
     assert log.console == [], "\n".join(log.console)
