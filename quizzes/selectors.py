@@ -131,9 +131,9 @@ def attempt_question_of(*, user, attempt_id: int, attempt_question_id: int
 
 
 def attempt_questions(*, attempt: Attempt) -> list[AttemptQuestion]:
-    """The rows of an attempt with their versions and choices, in paper order (2 queries)."""
-    return list(attempt.attempt_questions.select_related("version__figure").prefetch_related(
-        Prefetch("version__choices", queryset=Choice.objects.order_by("order"))))
+    """The rows of an attempt with their versions, in paper order (1 query); `question_views`
+    takes the versions' choices from `quizzes.version_cache`."""
+    return list(attempt.attempt_questions.select_related("version__figure"))
 
 
 @dataclass
