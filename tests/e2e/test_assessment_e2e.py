@@ -115,17 +115,6 @@ class Shots:
             found.append(f"{name}: {page.url} {problem}")
 
 
-def failures(log: BrowserLog, *, expected_404: tuple[str, ...] = (),
-             downloads: tuple[str, ...] = ()) -> list[str]:
-    """Failed requests and error answers, except the 404s the test asked for on purpose and the
-    navigation Chromium abandons (ERR_ABORTED) when its answer turns out to be a download."""
-    return [line for line in log.failed
-            if not (line.endswith("answered 404")
-                    and any(line.startswith(url) for url in expected_404))
-            and not (line.endswith("failed: net::ERR_ABORTED")
-                     and line.split(" failed:")[0] in downloads)]
-
-
 def console_errors(log: BrowserLog, *, expected_404: tuple[str, ...] = ()) -> list[str]:
     """Console errors and warnings, except Chromium's note on the 404s asked for on purpose."""
     return [line for line in log.console
@@ -386,7 +375,7 @@ def test_bureau_finds_a_finance_only_department_exports_scores_and_locks(
 
     assert shots.overflowing == [], "\n".join(shots.overflowing)
     assert shots.duplicate_ids == [], "\n".join(shots.duplicate_ids)
-    problems = failures(log, downloads=downloads)
+    problems = log.failures(downloads=downloads)
     assert problems == [], "\n".join(problems)
     assert log.console == [], "\n".join(log.console)
 
@@ -481,7 +470,7 @@ def test_department_admin_sees_only_their_department_and_appeals_an_item(
 
     assert shots.overflowing == [], "\n".join(shots.overflowing)
     assert shots.duplicate_ids == [], "\n".join(shots.duplicate_ids)
-    problems = failures(log, expected_404=forbidden)
+    problems = log.failures(expected_404=forbidden)
     assert problems == [], "\n".join(problems)
     errors = console_errors(log, expected_404=forbidden)
     assert errors == [], "\n".join(errors)
