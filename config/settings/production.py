@@ -30,7 +30,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # logs nobody out.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.RedisCache",
         "LOCATION": env("CACHE_URL", default=CELERY_BROKER_URL),
         "KEY_PREFIX": "jixiao",
     }

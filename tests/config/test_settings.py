@@ -76,7 +76,7 @@ def test_production_shares_state_between_hosts_through_postgres_and_redis():
     assert s["db_engine"] == "django.db.backends.postgresql"
     assert s["broker"].startswith("redis://")
     # Cache in Redis (login throttling counters are shared by all web hosts) ...
-    assert s["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert s["cache"] == "config.cache.RedisCache"
     assert s["cache_location"] == PRODUCTION_ENV["CELERY_BROKER_URL"]
     # ... and sessions in the database behind it, never in process memory or local files.
     assert s["session_engine"] == "django.contrib.sessions.backends.cached_db"
