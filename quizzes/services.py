@@ -726,10 +726,14 @@ def _paper_write(attempt: Attempt, rows: list[AttemptQuestion]) -> None:
             f"SELECT {selects} FROM unnest({arguments}) AS v({aliases})", arrays)
 
 
-@transaction.atomic
 def attempt_start(*, quiz: Quiz, user, now=None, rng: random.Random | None = None) -> Attempt:
     """Resume the learner's unfinished attempt, or start a new one with a freshly drawn paper;
-    a timed attempt is scheduled for auto-submission at its deadline."""
+    a timed attempt is scheduled for auto-submission at its deadline.
+
+    The reads run before the one transaction that writes the attempt and its paper: a second
+    start of the same learner at the same moment fails that transaction on the one-open-attempt
+    constraint (and resumes the attempt that won) without a savepoint, two statements fewer on
+    the exam's busiest request."""
     now = now or timezone.now()
     # One query for both the open attempt's id and the number of attempts so far: the learner's
     # attempts at this quiz are few (an exam allows one or a few), and this plain query costs
@@ -758,27 +762,31 @@ def attempt_start(*, quiz: Quiz, user, now=None, rng: random.Random | None = Non
     if quiz.closes_at and (deadline is None or deadline > quiz.closes_at) and not quiz.is_practice:
         deadline = quiz.closes_at
     max_score = sum((q.points for q in questions), Decimal("0"))
+    orders = _choice_orders(quiz=quiz, questions=questions, rng=rng or random.SystemRandom())
     try:
         with transaction.atomic():
             attempt = Attempt.objects.create(
                 quiz=quiz, user=user, number=done + 1, started_at=now, deadline=deadline,
                 max_score=max_score)
+            _paper_write(attempt, [
+                AttemptQuestion(attempt=attempt, version_id=q.version_id, kind=q.kind,
+                                order=order, points=q.points,
+                                choice_order=orders.get(q.version_id, []))
+                for order, q in enumerate(questions, start=1)
+            ])
+            if deadline is not None:
+                from quizzes import tasks
+
+                attempt_id = attempt.pk
+                transaction.on_commit(
+                    lambda: tasks.attempt_expire.apply_async(args=[attempt_id], eta=deadline))
     except IntegrityError:
         # Another tab started one at the same moment: the constraint keeps one; resume it.
-        return Attempt.objects.get(quiz=quiz, user=user, status=AttemptStatus.IN_PROGRESS)
-    orders = _choice_orders(quiz=quiz, questions=questions, rng=rng or random.SystemRandom())
-    _paper_write(attempt, [
-        AttemptQuestion(attempt=attempt, version_id=q.version_id, kind=q.kind,
-                        order=order, points=q.points,
-                        choice_order=orders.get(q.version_id, []))
-        for order, q in enumerate(questions, start=1)
-    ])
-    if deadline is not None:
-        from quizzes import tasks
-
-        attempt_id = attempt.pk
-        transaction.on_commit(
-            lambda: tasks.attempt_expire.apply_async(args=[attempt_id], eta=deadline))
+        winner = Attempt.objects.filter(quiz=quiz, user=user,
+                                        status=AttemptStatus.IN_PROGRESS).first()
+        if winner is None:
+            raise
+        return winner
     return attempt
 
 

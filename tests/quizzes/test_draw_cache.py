@@ -237,13 +237,13 @@ def test_writers_bump_again_after_their_transaction_commits(bank,
 
 
 def test_start_query_budget_with_a_warm_plan(bank, django_assert_max_num_queries):
-    """The attempts aggregate, the attempt insert in its savepoint, the paper insert, and the
-    savepoint of attempt_start's own atomic inside the test's transaction: nothing for the
-    rules, the fixed questions, the candidates or the choices."""
+    """The learner's attempts, then the attempt and paper inserts in one transaction (a
+    savepoint and its release inside the test's transaction): nothing for the rules, the fixed
+    questions, the candidates or the choices."""
     add(bank, 5, "缓存/甲")
     quiz = rule_quiz([{"category": category("缓存/甲"), "count": 1}, {"count": 2},
                       {"kind": types.SINGLE, "count": 1}])
     learners = [LearnerFactory().user for _ in range(2)]
     services.attempt_start(quiz=quiz, user=learners[0])
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(5):
         services.attempt_start(quiz=quiz, user=learners[1])
