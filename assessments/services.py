@@ -37,6 +37,7 @@ from assessments.models import (
     SchemeItem,
     ScoreSource,
 )
+from assessments.notifications import appeal_answered_on_commit, appeal_filed_on_commit
 from assessments.scoring import grade_for, points_round, rank_with_ties, rule_points, rule_text
 from assessments.selectors import scheme_for_year  # noqa: F401 - part of the Scoring API
 
@@ -564,6 +565,7 @@ def appeal_file(*, scheme: AssessmentScheme, department, item: SchemeItem, reaso
         _audit(scheme=scheme_row, action=AuditAction.APPEAL_FILED, user=user,
                department=department, item=item, old=appeal.points_when_filed, new="",
                reason=reason).save()
+        appeal_filed_on_commit(appeal)  # the bureau is told once the appeal is stored
     return appeal
 
 
@@ -605,6 +607,7 @@ def appeal_answer(*, appeal: Appeal, accept: bool, reply: str, new_points=None,
         entry.save()
         if accept:
             results_refresh(scheme=scheme, department_ids=[row.department_id])
+        appeal_answered_on_commit(row)  # the department is told once the answer is stored
     for field in ("status", "new_points", "reply", "answered_by", "answered_at"):
         setattr(appeal, field, getattr(row, field))
     return appeal

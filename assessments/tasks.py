@@ -49,3 +49,16 @@ def assessment_compute_all() -> int:
         assessment_compute(scheme_id)
         computed += 1
     return computed
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=6,
+             soft_time_limit=240, time_limit=300)
+def appeal_notices_email(self, notification_ids: list[int]) -> int:
+    """E-mail the notices of a filed or answered appeal (`assessments.notifications`); retried
+    with backoff while the mail server cannot be reached. The number e-mailed."""
+    from assessments import notifications
+
+    try:
+        return notifications.appeal_notices_send(notification_ids=notification_ids or [])
+    except notifications.TransientSendError as exc:
+        raise self.retry(exc=exc, countdown=min(3600, 60 * 2 ** self.request.retries)) from exc

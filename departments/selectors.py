@@ -61,6 +61,26 @@ def user_is_department_admin(user) -> bool:
     return roles.DEPARTMENT_ADMIN in _user_role_names(user)
 
 
+def bureau_users() -> QuerySet:
+    """The active accounts `user_is_bureau` answers yes for (superusers and bureau staff): who
+    may answer appeals and see every department. One query, however many there are."""
+    from django.contrib.auth import get_user_model
+
+    return (get_user_model().objects.filter(is_active=True)
+            .filter(Q(is_superuser=True) | Q(groups__name=roles.BUREAU_STAFF)).distinct()
+            .order_by("pk"))
+
+
+def department_admin_users(*, department_id: int) -> QuerySet:
+    """The department's current admins: active accounts in the department admin role listed on
+    the department (what `user_is_department_admin` and the admin's scope require)."""
+    from django.contrib.auth import get_user_model
+
+    return (get_user_model().objects
+            .filter(is_active=True, groups__name=roles.DEPARTMENT_ADMIN,
+                    administered_departments__pk=department_id).distinct().order_by("pk"))
+
+
 def _scope_department_ids(user) -> list[int] | None:
     """None means "all departments"; a list (possibly empty) limits the scope."""
     if user_is_bureau(user):

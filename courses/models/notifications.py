@@ -17,6 +17,8 @@ class NotificationKind(models.TextChoices):
     ESSAY_MARKED = "essay_marked", pgettext_lazy("notification", "Essay marked")
     EXERCISE_REVIEWED = "exercise_reviewed", pgettext_lazy("notification", "Exercise reviewed")
     CERTIFICATE = "certificate", pgettext_lazy("notification", "Certificate issued")
+    APPEAL_FILED = "appeal_filed", pgettext_lazy("notification", "Appeal filed")
+    APPEAL_ANSWERED = "appeal_answered", pgettext_lazy("notification", "Appeal answered")
 
 
 class Notification(models.Model):
