@@ -1,7 +1,29 @@
 """Send users who must change their password to the change form before anything else."""
 
+from django.contrib.auth import HASH_SESSION_KEY
 from django.shortcuts import redirect
 from django.urls import reverse
+
+# The answer is kept in the session with the session's password hash it was read under: the
+# flag is only ever set together with a new password (initial passwords, resets), and a new
+# password changes that hash, so a kept answer is never stale. Reading the learner row on
+# every request cost a query on every page, the exam's autosave included (issue 12).
+FLAG_SESSION_KEY = "departments.must_change_password"
+
+
+def must_change_password(request) -> bool:
+    """Whether the signed-in user still has an initial (one-time) password; read from the
+    database once per session and password."""
+    session = getattr(request, "session", None)
+    password_hash = session.get(HASH_SESSION_KEY) if session is not None else None
+    kept = session.get(FLAG_SESSION_KEY) if session is not None else None
+    if isinstance(kept, list) and len(kept) == 2 and password_hash and kept[0] == password_hash:
+        return bool(kept[1])
+    learner = getattr(request.user, "learner", None)
+    flag = bool(learner is not None and getattr(learner, "must_change_password", False))
+    if session is not None and password_hash:
+        session[FLAG_SESSION_KEY] = [password_hash, flag]
+    return flag
 
 
 class ForcePasswordChangeMiddleware:
@@ -12,12 +34,10 @@ class ForcePasswordChangeMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            learner = getattr(user, "learner", None)
-            if learner is not None and getattr(learner, "must_change_password", False):
-                allowed = {reverse("accounts:password_change"), reverse("accounts:logout")}
-                if request.path not in allowed and not request.path.startswith(
-                    ("/static/", "/i18n/")
-                ):
-                    return redirect("accounts:password_change")
+        if user is not None and user.is_authenticated and must_change_password(request):
+            allowed = {reverse("accounts:password_change"), reverse("accounts:logout")}
+            if request.path not in allowed and not request.path.startswith(
+                ("/static/", "/i18n/")
+            ):
+                return redirect("accounts:password_change")
         return self.get_response(request)

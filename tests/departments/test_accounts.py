@@ -137,3 +137,45 @@ def test_hostile_names_are_escaped_on_site_and_admin_pages(client, bureau_client
     url = reverse("departments_roster:password_reset", args=[learner.pk])
     content = bureau_client.get(url).content.decode()
     assert "<img src=x" not in content
+
+
+def test_the_forced_change_is_read_once_per_session_and_password(dept_admin_client, learner_a):
+    """The flag is kept in the session under the password it was read with: later pages do
+    not read the learner row, a new one-time password (a reset) forces the change again at the
+    next login, and choosing a password lifts it at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    learner_table = Learner._meta.db_table
+
+    def learner_reads() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/accounts/profile/").status_code == 200
+        return sum(1 for q in queries if f'FROM "{learner_table}"' in q["sql"])
+
+    client = Client()
+    client.force_login(learner_a.user)
+    first, second, third = learner_reads(), learner_reads(), learner_reads()
+    assert second == third == first - 1  # the profile page's own read remains
+
+    # A reset by the department admin: the old session ends (new password), the next login
+    # must change it, although that browser had kept "no change needed".
+    response = dept_admin_client.post(
+        reverse("departments_roster:password_reset", args=[learner_a.pk]))
+    assert response.status_code in (200, 302)
+    learner_a.refresh_from_db()
+    assert learner_a.must_change_password
+    assert client.get("/accounts/profile/")["Location"].startswith(LOGIN)
+    password = "Reset-" + "x" * 10
+    learner_a.user.set_password(password)
+    learner_a.user.save()
+    assert client.post(LOGIN, {"username": "A0001", "password": password}).status_code == 302
+    assert client.get("/accounts/profile/")["Location"] == reverse("accounts:password_change")
+    new = "Zq8-perf-2024!y"
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": password, "new_password1": new, "new_password2": new},
+    )
+    assert response.status_code == 302
+    assert client.get("/accounts/profile/").status_code == 200
+    assert client.get("/quizzes/").status_code == 200
