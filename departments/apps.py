@@ -29,3 +29,9 @@ class DepartmentsConfig(AppConfig):
         from departments.signals import account_activity_receivers_connect
 
         account_activity_receivers_connect()
+        from django.contrib.auth.signals import user_logged_in
+
+        from departments.middleware import remember_flag_at_login
+
+        user_logged_in.connect(remember_flag_at_login,
+                               dispatch_uid="departments.password_flag_at_login")

@@ -11,19 +11,39 @@ from django.urls import reverse
 FLAG_SESSION_KEY = "departments.must_change_password"
 
 
+def flag_session_value(*, password_hash: str, flag: bool) -> list:
+    """What the session keeps under FLAG_SESSION_KEY."""
+    return [password_hash, bool(flag)]
+
+
+def _learner_flag(user) -> bool:
+    learner = getattr(user, "learner", None)
+    return bool(learner is not None and getattr(learner, "must_change_password", False))
+
+
 def must_change_password(request) -> bool:
     """Whether the signed-in user still has an initial (one-time) password; read from the
-    database once per session and password."""
+    database at login (or once for a session from before this was kept) and after a new
+    password, not on every request."""
     session = getattr(request, "session", None)
     password_hash = session.get(HASH_SESSION_KEY) if session is not None else None
     kept = session.get(FLAG_SESSION_KEY) if session is not None else None
     if isinstance(kept, list) and len(kept) == 2 and password_hash and kept[0] == password_hash:
         return bool(kept[1])
-    learner = getattr(request.user, "learner", None)
-    flag = bool(learner is not None and getattr(learner, "must_change_password", False))
+    flag = _learner_flag(request.user)
     if session is not None and password_hash:
-        session[FLAG_SESSION_KEY] = [password_hash, flag]
+        session[FLAG_SESSION_KEY] = flag_session_value(password_hash=password_hash, flag=flag)
     return flag
+
+
+def remember_flag_at_login(sender, request, user, **kwargs) -> None:
+    """`user_logged_in` receiver: the login writes the session anyway, so the flag goes in
+    with it and the first page after the login reads nothing more."""
+    session = getattr(request, "session", None)
+    password_hash = session.get(HASH_SESSION_KEY) if session is not None else None
+    if password_hash:
+        session[FLAG_SESSION_KEY] = flag_session_value(password_hash=password_hash,
+                                                       flag=_learner_flag(user))
 
 
 class ForcePasswordChangeMiddleware:

@@ -24,6 +24,7 @@ from django.utils.crypto import get_random_string
 
 from bench.loadtest.plans import PaperQuestion, Taker
 from bench.loadtest.views import BASELINE_TABLE, baseline_table_create
+from departments.middleware import FLAG_SESSION_KEY, flag_session_value
 from departments.models import Department, Learner, Office, OfficeKind, Position, Unit
 from quizzes import choice_tokens, demo
 from quizzes.models import Attempt, AttemptQuestion, AttemptStatus, Choice, Kind, Quiz
@@ -81,10 +82,16 @@ def sessions_create(*, users: Sequence) -> list[Taker]:
     model.objects.filter(session_key__startswith=SESSION_PREFIX).delete()
     expires = timezone.now() + dt.timedelta(seconds=settings.SESSION_COOKIE_AGE)
     rows, cached, takers = [], {}, []
+    # As a login leaves it: the forced-password-change flag is in the session.
+    must_change = set(Learner.objects.filter(user__in=users, must_change_password=True)
+                      .values_list("user_id", flat=True))
     for user in users:
         key = SESSION_PREFIX + get_random_string(32 - len(SESSION_PREFIX), SESSION_KEY_CHARS)
+        password_hash = user.get_session_auth_hash()
         data = {SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: MODEL_BACKEND,
-                HASH_SESSION_KEY: user.get_session_auth_hash()}
+                HASH_SESSION_KEY: password_hash,
+                FLAG_SESSION_KEY: flag_session_value(password_hash=password_hash,
+                                                     flag=user.pk in must_change)}
         store = store_class(session_key=key)
         rows.append(model(session_key=key, session_data=store.encode(data),
                           expire_date=expires))

@@ -249,9 +249,9 @@ def test_insert_baseline_writes_one_row_and_only_on_post(bench_urls, client,
     user = django_user_model.objects.create_user("base", password="x" * 12)
     client.force_login(user)
     client.get("/bench/page/")  # session and user loaded once before counting
-    # Session, user, learner (the forced password change check), INSERT: the same logged-in
-    # overhead every exam request has.
-    with django_assert_num_queries(4):
+    # Session, user, INSERT: the same logged-in overhead every exam request has (the forced
+    # password change check reads the flag the login kept in the session).
+    with django_assert_num_queries(3):
         response = client.post("/bench/insert/", {"value": "v" * 80})
     assert response.json() == {"saved": True}
     assert _rows() == [(user.pk, "v" * 50)]
@@ -263,7 +263,7 @@ def test_trivial_baseline_renders_a_small_page_without_the_database(
         bench_urls, client, django_user_model, django_assert_num_queries):
     user = django_user_model.objects.create_user("base", password="x" * 12)
     client.force_login(user)
-    with django_assert_num_queries(3):  # session, user, learner: no query of its own
+    with django_assert_num_queries(2):  # session, user: no query of its own
         response = client.get("/bench/page/")
     assert response.status_code == 200
     assert "base" in response.content.decode() and len(response.content) < 500
