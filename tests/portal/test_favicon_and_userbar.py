@@ -32,3 +32,18 @@ def test_staff_get_the_userbar_without_the_content_checker(admin_client, home, m
         assert "wagtail-userbar-template" in page  # editors keep their shortcuts
         assert "checker-axe-configuration" not in page
         assert "checker-trigger" not in page
+
+
+def title_of(html: str) -> str:
+    return re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+
+
+def test_the_site_name_appears_once_in_the_home_page_title(client, home, make_policy):
+    """The home page is titled with the site's name: the tab reads 绩效学堂, not
+    绩效学堂 · 绩效学堂; other pages and a renamed home page keep the site's name after theirs."""
+    assert title_of(client.get(home.url).content.decode()) == "绩效学堂"
+    policy = make_policy()
+    assert title_of(client.get(policy.url).content.decode()) == f"{policy.title} · 绩效学堂"
+    home.title = "首页"
+    home.save_revision().publish()
+    assert title_of(client.get(home.url).content.decode()) == "首页 · 绩效学堂"
