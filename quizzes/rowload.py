@@ -7,6 +7,10 @@ a page view's own time (issue 12). Here the statement is written once per proces
 models' own columns, and each value goes through the converters the ORM would apply
 (`connection.ops.get_db_converters` and the field's own), so the instances are the same as
 `Attempt.objects.select_related("quiz").get(...)` gives.
+
+`rows_converted` is the same conversion for any written-out query: give it the model field each
+column holds, and each value comes back as the ORM would have given it for that field, on
+SQLite and PostgreSQL alike (the attempt page's paper, autosave's read).
 """
 
 from __future__ import annotations
@@ -16,9 +20,43 @@ from django.db import connections
 from quizzes.models import Attempt, Quiz
 
 
+def _converters(connection, fields: tuple) -> list:
+    """(column index, column expression, converters) of the columns whose field has any, once
+    per connection wrapper and column list (converters are the backend's bound methods, and
+    each thread has its own wrapper)."""
+    cache = connection.__dict__.setdefault("_rowload_converters", {})
+    found = cache.get(fields)
+    if found is None:
+        found = []
+        for index, field in enumerate(fields):
+            if field is None:
+                continue
+            column = field.get_col(field.model._meta.db_table)
+            chain = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+            if chain:
+                found.append((index, column, chain))
+        cache[fields] = found
+    return found
+
+
+def rows_converted(rows, fields: tuple, *, connection) -> list[list]:
+    """The rows of a written-out query, each column converted as the ORM converts values of
+    the model field at the same position in `fields` (None: the value as it came)."""
+    converters = _converters(connection, fields)
+    converted = []
+    for row in rows:
+        values = list(row)
+        for index, column, chain in converters:
+            value = values[index]
+            for converter in chain:
+                value = converter(value, column, connection)
+            values[index] = value
+        converted.append(values)
+    return converted
+
+
 def _plan(connection):
-    """The statement and the converters, once per connection wrapper (each thread has its own:
-    converters are the backend's bound methods)."""
+    """The statement and its columns' fields, once per connection wrapper."""
     plan = getattr(connection, "_quizzes_attempt_plan", None)
     if plan is None:
         plan = connection._quizzes_attempt_plan = _build_plan(connection)
@@ -27,47 +65,36 @@ def _plan(connection):
 
 def _build_plan(connection):
     quote = connection.ops.quote_name
-    parts = []
+    parts, fields, columns = [], [], []
     for model, table in ((Attempt, "a"), (Quiz, "q")):
-        fields = list(model._meta.concrete_fields)
-        converters = []
-        for field in fields:
-            column = field.get_col(model._meta.db_table)
-            found = (connection.ops.get_db_converters(column)
-                     + field.get_db_converters(connection))
-            converters.append((column, found) if found else None)
-        parts.append((model, [f.attname for f in fields], converters,
-                      [f"{table}.{quote(f.column)}" for f in fields]))
-    columns = ", ".join(c for part in parts for c in part[3])
+        own = list(model._meta.concrete_fields)
+        parts.append((model, [f.attname for f in own]))
+        fields += own
+        columns += [f"{table}.{quote(f.column)}" for f in own]
     # Identifiers only, from the models' metadata and quoted by the backend; values are
     # parameters.
-    sql = (f"SELECT {columns} FROM {quote(Attempt._meta.db_table)} a "  # noqa: S608
+    sql = (f"SELECT {', '.join(columns)} FROM {quote(Attempt._meta.db_table)} a "  # noqa: S608
            f"INNER JOIN {quote(Quiz._meta.db_table)} q ON q.{quote('id')} = a.{quote('quiz_id')} "
            f"WHERE a.{quote('id')} = %s AND a.{quote('user_id')} = %s")
-    return sql, [(model, names, converters) for model, names, converters, _c in parts]
+    return sql, tuple(fields), parts
 
 
 def attempt_with_quiz(*, attempt_id: int, user_id: int, using: str = "default"
                       ) -> Attempt | None:
     """The user's attempt with its quiz selected, in one query; None when there is none."""
     connection = connections[using]
-    sql, models = _plan(connection)
+    sql, fields, parts = _plan(connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, [attempt_id, user_id])
         row = cursor.fetchone()
     if row is None:
         return None
+    (values,) = rows_converted([row], fields, connection=connection)
     instances = []
     offset = 0
-    for model, names, converters in models:
-        values = list(row[offset:offset + len(names)])
+    for model, names in parts:
+        instances.append(model.from_db(using, names, values[offset:offset + len(names)]))
         offset += len(names)
-        for index, planned in enumerate(converters):
-            if planned is not None:
-                expression, field_converters = planned
-                for converter in field_converters:
-                    values[index] = converter(values[index], expression, connection)
-        instances.append(model.from_db(using, names, values))
     attempt, quiz = instances
     attempt.quiz = quiz
     return attempt

@@ -3,20 +3,19 @@ progress, the wrong-answer book, previous papers and the marking queue."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
+from functools import cache
 
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from wagtail.images import get_image_model
 
 from departments.selectors import departments_visible_to, user_is_bureau
-from quizzes import choice_tokens, grading, version_cache
+from quizzes import choice_tokens, grading, rowload, version_cache
 from quizzes.models import (
     Attempt,
     AttemptQuestion,
@@ -26,6 +25,7 @@ from quizzes.models import (
     Kind,
     Mode,
     Question,
+    QuestionVersion,
     Quiz,
     answer_given,
 )
@@ -107,6 +107,14 @@ _AUTOSAVE_SQL = (
     "WHERE aq.id = %s AND aq.attempt_id = %s AND a.user_id = %s")
 
 
+@cache
+def _autosave_fields() -> tuple:
+    """The model field of each column of _AUTOSAVE_SQL, for `rowload.rows_converted`."""
+    aq, attempt = AttemptQuestion._meta.get_field, Attempt._meta.get_field
+    return (aq("kind"), aq("checked"), aq("version"), QuestionVersion._meta.get_field(
+        "created_at"), attempt("quiz"), attempt("status"), attempt("deadline"))
+
+
 def attempt_question_of(*, user, attempt_id: int, attempt_question_id: int
                         ) -> AttemptQuestion | None:
     """One question of one of the user's own attempts in one written-out query (the autosave's
@@ -121,12 +129,13 @@ def attempt_question_of(*, user, attempt_id: int, attempt_question_id: int
         row = cursor.fetchone()
     if row is None:
         return None
-    kind, checked, version_id, created_at, quiz_id, status, deadline = row
+    ((kind, checked, version_id, created_at, quiz_id, status, deadline),) = (
+        rowload.rows_converted([row], _autosave_fields(), connection=connection))
     attempt = Attempt(pk=attempt_id, user_id=user.pk, quiz_id=quiz_id, status=status,
-                      deadline=_aware(deadline) if deadline is not None else None)
+                      deadline=deadline)
     aq = AttemptQuestion(pk=attempt_question_id, attempt=attempt, kind=kind,
-                         checked=bool(checked), version_id=version_id)
-    aq.version_created_at = _aware(created_at)
+                         checked=checked, version_id=version_id)
+    aq.version_created_at = created_at
     return aq
 
 
@@ -217,37 +226,24 @@ class PaperRow:
 
 # The attempt page's one read, written out: the ORM's compiling of this query and turning
 # the rows into values took three times as long as running it (issue 12: the page is the
-# exam's most requested). Columns in PaperRow's order; values converted as the fields would.
+# exam's most requested). Columns in PaperRow's order; values converted as their fields would
+# (`rowload.rows_converted`).
 _PAPER_SQL = (
     'SELECT aq.id, aq.version_id, aq.kind, aq."order", aq.points, aq.choice_order, aq.answer, '
     "aq.checked, aq.is_correct, aq.awarded, aq.feedback, v.created_at "
     "FROM quizzes_attemptquestion aq "
     "JOIN quizzes_questionversion v ON v.id = aq.version_id "
     'WHERE aq.attempt_id = %s ORDER BY aq."order"')
-CENT = Decimal("0.01")
 
 
-def _json(value):
-    # PostgreSQL's jsonb arrives as text through Django's connection, as SQLite's JSON does.
-    return json.loads(value) if isinstance(value, str | bytes) else value
-
-
-def _decimal(value) -> Decimal | None:
-    if value is None or isinstance(value, Decimal):
-        return value
-    return Decimal(str(value)).quantize(CENT)  # SQLite: an int or a float
-
-
-def _bool(value) -> bool | None:
-    return None if value is None else bool(value)
-
-
-def _aware(value) -> datetime:
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if timezone.is_naive(value):  # SQLite keeps UTC without its offset
-        value = timezone.make_aware(value, UTC)
-    return value
+@cache
+def _paper_fields() -> tuple:
+    """The model field of each column of _PAPER_SQL."""
+    field = AttemptQuestion._meta.get_field
+    return (*(field(name) for name in ("id", "version", "kind", "order", "points",
+                                       "choice_order", "answer", "checked", "is_correct",
+                                       "awarded", "feedback")),
+            QuestionVersion._meta.get_field("created_at"))
 
 
 def attempt_paper(*, attempt: Attempt) -> list[PaperRow]:
@@ -256,11 +252,10 @@ def attempt_paper(*, attempt: Attempt) -> list[PaperRow]:
     with connection.cursor() as cursor:
         cursor.execute(_PAPER_SQL, [attempt.pk])
         fetched = cursor.fetchall()
-    return [PaperRow(pk, version_id, kind, order, _decimal(points), _json(choice_order) or [],
-                     _json(answer), bool(checked), _bool(is_correct), _decimal(awarded),
-                     feedback, _aware(created_at))
-            for (pk, version_id, kind, order, points, choice_order, answer, checked, is_correct,
-                 awarded, feedback, created_at) in fetched]
+    rows = rowload.rows_converted(fetched, _paper_fields(), connection=connection)
+    for row in rows:
+        row[5] = row[5] or []  # choice_order: none for questions without options
+    return [PaperRow(*row) for row in rows]
 
 
 def _versions_of(rows: list[AttemptQuestion]) -> dict[int, version_cache.VersionData]:
