@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -182,15 +181,8 @@ def appeal_answered_on_commit(appeal) -> None:
 # --- E-mail ----------------------------------------------------------------------------------
 
 
-def _tidy(text: str) -> str:
-    """Template whitespace out of a plain-text body: no trailing spaces, at most one blank
-    line in a row."""
-    lines = [line.rstrip() for line in text.strip().splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
-
-
 def _email(notice, *, language: str, connection) -> EmailMultiAlternatives:
-    from courses.reminders.emails import site_base_url
+    from courses.reminders.emails import site_base_url, tidy_text
 
     user = notice.user
     with translation.override(language):
@@ -201,7 +193,7 @@ def _email(notice, *, language: str, connection) -> EmailMultiAlternatives:
             "recipient": {"display_name": user.first_name or user.username,
                           "language": language},
         }
-        text = _tidy(render_to_string("assessments/email/appeal.txt", context))
+        text = tidy_text(render_to_string("assessments/email/appeal.txt", context))
         html = render_to_string("assessments/email/appeal.html", context)
     email = EmailMultiAlternatives(
         subject=" ".join(notice.title.split()), body=text,
@@ -211,16 +203,13 @@ def _email(notice, *, language: str, connection) -> EmailMultiAlternatives:
     return email
 
 
-class TransientSendError(Exception):
-    """The mail server could not be reached: retry the batch later (nothing was sent)."""
-
-
 def appeal_notices_send(*, notification_ids: list[int]) -> int:
     """E-mail these appeal notifications to their recipients (the way reminders are e-mailed:
     the recipient's language, subject = the notice's title, text and HTML with the absolute
     link); recipients without a valid address are skipped. The number sent."""
     from courses.models import Notification, NotificationKind
     from courses.notifications.selectors import recipient_languages
+    from courses.reminders.services import TransientSendError
 
     notices = list(Notification.objects.select_related("user").filter(
         pk__in=list(notification_ids), kind__in=[NotificationKind.APPEAL_FILED,

@@ -57,8 +57,9 @@ def appeal_notices_email(self, notification_ids: list[int]) -> int:
     """E-mail the notices of a filed or answered appeal (`assessments.notifications`); retried
     with backoff while the mail server cannot be reached. The number e-mailed."""
     from assessments import notifications
+    from courses.reminders.services import TransientSendError
 
     try:
         return notifications.appeal_notices_send(notification_ids=notification_ids or [])
-    except notifications.TransientSendError as exc:
+    except TransientSendError as exc:
         raise self.retry(exc=exc, countdown=min(3600, 60 * 2 ** self.request.retries)) from exc

@@ -97,7 +97,7 @@ def _digest_listing(message: Message) -> tuple[list, int]:
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
-def _tidy_text(text: str) -> str:
+def tidy_text(text: str) -> str:
     """Template whitespace out of a plain-text body: no trailing spaces, at most one blank
     line in a row."""
     lines = [line.rstrip() for line in text.strip().splitlines()]
@@ -127,7 +127,7 @@ def render_message(message: Message, *, email: bool = True) -> Rendered:
         }
         base = TEMPLATES[message.kind]
         subject = " ".join(_subject(message).split())[:TITLE_MAX]
-        text = _tidy_text(render_to_string(f"{base}.txt", context))
+        text = tidy_text(render_to_string(f"{base}.txt", context))
         html = render_to_string(f"{base}.html", {**context, "subject": subject}) if email else ""
     if not email and len(text) > NOTIFICATION_BODY_MAX:
         text = text[:NOTIFICATION_BODY_MAX - 1].rstrip() + "…"
