@@ -16,34 +16,33 @@ def flag_session_value(*, password_hash: str, flag: bool) -> list:
     return [password_hash, bool(flag)]
 
 
-def _learner_flag(user) -> bool:
-    learner = getattr(user, "learner", None)
-    return bool(learner is not None and getattr(learner, "must_change_password", False))
+def _flag_keep(session, user) -> bool:
+    """Read the learner's flag and keep it in the session under the session's password hash
+    (nothing is kept without one)."""
+    flag = bool(getattr(getattr(user, "learner", None), "must_change_password", False))
+    password_hash = session.get(HASH_SESSION_KEY)
+    if password_hash:
+        session[FLAG_SESSION_KEY] = flag_session_value(password_hash=password_hash, flag=flag)
+    return flag
 
 
 def must_change_password(request) -> bool:
     """Whether the signed-in user still has an initial (one-time) password; read from the
     database at login (or once for a session from before this was kept) and after a new
     password, not on every request."""
-    session = getattr(request, "session", None)
-    password_hash = session.get(HASH_SESSION_KEY) if session is not None else None
-    kept = session.get(FLAG_SESSION_KEY) if session is not None else None
+    session = request.session
+    kept, password_hash = session.get(FLAG_SESSION_KEY), session.get(HASH_SESSION_KEY)
     if isinstance(kept, list) and len(kept) == 2 and password_hash and kept[0] == password_hash:
         return bool(kept[1])
-    flag = _learner_flag(request.user)
-    if session is not None and password_hash:
-        session[FLAG_SESSION_KEY] = flag_session_value(password_hash=password_hash, flag=flag)
-    return flag
+    return _flag_keep(session, request.user)
 
 
 def remember_flag_at_login(sender, request, user, **kwargs) -> None:
     """`user_logged_in` receiver: the login writes the session anyway, so the flag goes in
     with it and the first page after the login reads nothing more."""
     session = getattr(request, "session", None)
-    password_hash = session.get(HASH_SESSION_KEY) if session is not None else None
-    if password_hash:
-        session[FLAG_SESSION_KEY] = flag_session_value(password_hash=password_hash,
-                                                       flag=_learner_flag(user))
+    if session is not None:
+        _flag_keep(session, user)
 
 
 class ForcePasswordChangeMiddleware:
