@@ -15,9 +15,58 @@ SQLite and PostgreSQL alike (the attempt page's paper, autosave's read).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.db import connections
 
 from quizzes.models import Attempt, Quiz
+
+
+def prepared_statements(connection) -> bool:
+    """Whether `cursor` keeps statements prepared on this connection: PostgreSQL with a
+    `prepare_threshold` in the database's OPTIONS (settings: DB_PREPARED_STATEMENTS)."""
+    return (connection.vendor == "postgresql"
+            and connection.settings_dict["OPTIONS"].get("prepare_threshold") is not None)
+
+
+@contextmanager
+def cursor(connection):
+    """A cursor for the exam path's written-out statements. On PostgreSQL with prepared
+    statements on, it binds parameters on the server, so psycopg prepares a statement the
+    connection has run `prepare_threshold` times and PostgreSQL stops parsing and planning it
+    on every request: half of the attempt page's database time (issue 12). The ORM's cursors
+    keep binding on the client (Django's default), so nothing else changes. Elsewhere, the
+    connection's ordinary cursor.
+
+    Django's own steps for a cursor (health check, connection, timezone loader, query logging
+    and execute wrappers) are taken as `connection.cursor()` takes them."""
+    if not prepared_statements(connection):
+        with connection.cursor() as found:
+            yield found
+        return
+    # PostgreSQL only, so imported here: SQLite installs need not have psycopg.
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = ServerBindingCursor(connection.connection)
+        _timezone_align(connection, raw)
+        wrapped = connection._prepare_cursor(raw)
+    with wrapped:
+        yield wrapped
+
+
+def _timezone_align(connection, raw) -> None:
+    """What the backend's create_cursor does for its cursors: the connection's time zone for
+    timestamps, when the connection's loader has another."""
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    loader = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+    if connection.timezone != loader.timezone:
+        register_tzloader(connection.timezone, raw)
 
 
 def _converters(connection, fields: tuple) -> list:
@@ -84,9 +133,9 @@ def attempt_with_quiz(*, attempt_id: int, user_id: int, using: str = "default"
     """The user's attempt with its quiz selected, in one query; None when there is none."""
     connection = connections[using]
     sql, fields, parts = _plan(connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [attempt_id, user_id])
-        row = cursor.fetchone()
+    with cursor(connection) as found:
+        found.execute(sql, [attempt_id, user_id])
+        row = found.fetchone()
     if row is None:
         return None
     (values,) = rows_converted([row], fields, connection=connection)

@@ -124,7 +124,7 @@ def attempt_question_of(*, user, attempt_id: int, attempt_question_id: int
     theirs or does not exist. Anything beyond saving an answer needs the full rows."""
     if not getattr(user, "is_authenticated", False):
         return None
-    with connection.cursor() as cursor:
+    with rowload.cursor(connection) as cursor:
         cursor.execute(_AUTOSAVE_SQL, [attempt_question_id, attempt_id, user.pk])
         row = cursor.fetchone()
     if row is None:
@@ -249,7 +249,7 @@ def _paper_fields() -> tuple:
 def attempt_paper(*, attempt: Attempt) -> list[PaperRow]:
     """The rows of an attempt in paper order without their versions (1 query): the attempt
     page takes the versions from `quizzes.version_cache` (see `question_views`)."""
-    with connection.cursor() as cursor:
+    with rowload.cursor(connection) as cursor:
         cursor.execute(_PAPER_SQL, [attempt.pk])
         fetched = cursor.fetchall()
     rows = rowload.rows_converted(fetched, _paper_fields(), connection=connection)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.cleaning import text_clean
-from quizzes import choice_tokens, draw_cache, grading, types, version_cache
+from quizzes import choice_tokens, draw_cache, grading, rowload, types, version_cache
 from quizzes.models import (
     MAX_POINTS,
     Attempt,
@@ -914,7 +914,7 @@ def _answer_write(*, aq: AttemptQuestion, answer: dict | None, now) -> bool:
         aq.pk, False, aq.attempt_id, AttemptStatus.IN_PROGRESS.value,
         Attempt._meta.get_field("deadline").get_db_prep_save(now, connection),
     ]
-    with connection.cursor() as cursor:
+    with rowload.cursor(connection) as cursor:
         cursor.execute(_ANSWER_WRITE_SQL, params)
         return cursor.rowcount == 1
 

@@ -112,6 +112,20 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+
+def postgresql_prepared(database: dict) -> None:
+    """Prepared statements for the exam path's written-out queries (quizzes.rowload.cursor):
+    psycopg prepares one after its 5th run on a connection, and PostgreSQL no longer parses
+    and plans it each time. The ORM's queries are not prepared (they bind on the client).
+    DB_PREPARED_STATEMENTS=0 turns this off, e.g. behind a pooler in transaction mode that
+    cannot keep prepared statements (PgBouncer before 1.21)."""
+    if database["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+            "DB_PREPARED_STATEMENTS", default=True):
+        database.setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
+
+
+postgresql_prepared(DATABASES["default"])
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions -----------------------------------------------------

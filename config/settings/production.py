@@ -7,7 +7,7 @@ the process at start-up instead of running with a development value.
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *
-from .base import env
+from .base import env, postgresql_prepared
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -19,6 +19,7 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL in production.")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+postgresql_prepared(DATABASES["default"])
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 if not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
