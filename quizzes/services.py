@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -694,6 +694,8 @@ _PAPER_ARRAY_TYPES = {"attempt_id": "bigint", "version_id": "bigint", "kind": "t
                       "is_correct": "boolean", "awarded": "numeric", "feedback": "text",
                       "marked_by_id": "bigint", "marked_at": "timestamptz"}
 _PAPER_JSON = frozenset({"choice_order", "answer"})
+_PAPER_AS_THEY_ARE = (models.IntegerField, models.CharField, models.TextField,
+                      models.BooleanField, models.ForeignKey)
 
 
 def _paper_write(attempt: Attempt, rows: list[AttemptQuestion]) -> None:
@@ -711,8 +713,13 @@ def _paper_write(attempt: Attempt, rows: list[AttemptQuestion]) -> None:
         if name in _PAPER_JSON:
             arrays.append([None if v is None else json.dumps(v, cls=field.encoder)
                            for v in values])
+        elif isinstance(field, _PAPER_AS_THEY_ARE):
+            # Ids, numbers, text and flags go to the database as they are (what their fields'
+            # get_db_prep_save returns for them): 280 calls a start less.
+            arrays.append(values)
         else:
-            arrays.append([field.get_db_prep_save(v, connection) for v in values])
+            arrays.append([None if v is None else field.get_db_prep_save(v, connection)
+                           for v in values])
     quote = connection.ops.quote_name
     columns = ", ".join(quote(fields[name].column) for name in _PAPER_COLUMNS)
     selects = ", ".join(f"{quote(name)}::jsonb" if name in _PAPER_JSON else quote(name)

@@ -28,6 +28,7 @@ print(json.dumps({
     "media_options": s.STORAGES["default"].get("OPTIONS", {}),
     "static_backend": s.STORAGES["staticfiles"]["BACKEND"],
     "middleware": s.MIDDLEWARE,
+    "db_options": s.DATABASES["default"].get("OPTIONS", {}),
 }))
 """
 
@@ -80,9 +81,22 @@ def test_production_shares_state_between_hosts_through_postgres_and_redis():
     assert s["cache_location"] == PRODUCTION_ENV["CELERY_BROKER_URL"]
     # ... and sessions in the database behind it, never in process memory or local files.
     assert s["session_engine"] == "django.contrib.sessions.backends.cached_db"
-    assert s["static_backend"].startswith("whitenoise.")
+    # Static files: WhiteNoise's compressed manifest storage, each URL worked out once.
+    assert s["static_backend"] == "config.storage.StaticStorage"
+    from django.utils.module_loading import import_string
+    from whitenoise.storage import CompressedManifestStaticFilesStorage
+
+    assert issubclass(import_string(s["static_backend"]),
+                      CompressedManifestStaticFilesStorage)
     assert "whitenoise.middleware.WhiteNoiseMiddleware" in s["middleware"]
     assert s["media_backend"] == "django.core.files.storage.FileSystemStorage"
+
+
+def test_production_prepares_the_exam_statements_unless_switched_off():
+    # quizzes.rowload.cursor: psycopg prepares a statement after its 5th run on a connection.
+    assert production_settings()["db_options"]["prepare_threshold"] == 5
+    off = production_settings(DB_PREPARED_STATEMENTS="0")["db_options"]
+    assert "prepare_threshold" not in off
 
 
 def test_production_media_goes_to_s3_compatible_storage_when_a_bucket_is_configured():
