@@ -229,3 +229,42 @@ def test_lesson_complete_refuses_anonymous_users(make_course):
     lesson = lessons_of(make_course(lessons=1))[0]
     with pytest.raises(ValidationError):
         lesson_complete(user=AnonymousUser(), lesson=lesson)
+
+
+def test_quiz_use_check_finds_what_the_orm_finds_live_pages_only(make_course, quiz):
+    from django.db.models import Q
+    from wagtail.models import Page
+
+    from courses.services import quiz_used_by_live_pages
+    from quizzes.services import quiz_create
+
+    other = quiz_create(title="别的测验", is_draft=False, mode="practice", pass_mark=60)
+    # An id that contains the other's digits: ",11," must not count as using quiz 1.
+    lookalike = quiz_create(title="相似编号", is_draft=False, mode="practice", pass_mark=60)
+
+    def orm(quiz_id):
+        return Page.objects.live().filter(
+            Q(lessonpage__embedded_quizzes__contains=f",{quiz_id},")
+            | Q(coursepage__required_quiz_id=quiz_id)).exists()
+
+    def both(quiz_id):
+        assert quiz_used_by_live_pages(quiz_id=quiz_id) == orm(quiz_id)
+        return orm(quiz_id)
+
+    assert not both(quiz.pk) and not both(other.pk)
+    course = make_course(lessons=1, bodies={1: [
+        {"type": "quiz", "value": {"quiz": quiz.pk, "intro": "", "button_label": ""}}]})
+    lesson = LessonPage.objects.child_of(course).get()
+    assert lesson.embedded_quizzes == f",{quiz.pk},"
+    assert both(quiz.pk) and not both(other.pk)
+    LessonPage.objects.filter(pk=lesson.pk).update(
+        embedded_quizzes=f",{lookalike.pk}{quiz.pk},{quiz.pk}{other.pk},")
+    Page.objects.filter(pk=lesson.pk).update(live=True)
+    assert not both(quiz.pk) and not both(other.pk)
+    Page.objects.filter(pk=lesson.pk).update(live=False)  # a draft lesson does not count
+    LessonPage.objects.filter(pk=lesson.pk).update(embedded_quizzes=f",{quiz.pk},")
+    assert not both(quiz.pk)
+    required = make_course(lessons=0, title="必考", required_quiz=other)
+    assert both(other.pk)
+    Page.objects.filter(pk=required.pk).update(live=False)  # unpublished course
+    assert not both(other.pk)
