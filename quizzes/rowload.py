@@ -147,3 +147,44 @@ def attempt_with_quiz(*, attempt_id: int, user_id: int, using: str = "default"
     attempt, quiz = instances
     attempt.quiz = quiz
     return attempt
+
+
+def _row_plan(connection, model):
+    """The statement reading one row of `model` by primary key, and its columns' fields."""
+    plans = connection.__dict__.setdefault("_rowload_row_plans", {})
+    plan = plans.get(model)
+    if plan is None:
+        quote = connection.ops.quote_name
+        own = tuple(model._meta.concrete_fields)
+        # Identifiers only, from the model's metadata and quoted by the backend.
+        sql = (f"SELECT {', '.join(quote(f.column) for f in own)} "  # noqa: S608
+               f"FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} = %s")
+        plan = plans[model] = (sql, own, [f.attname for f in own])
+    return plan
+
+
+def instance_get(model, *, pk: int, using: str = "default"):
+    """`model.objects.filter(pk=pk).first()` as one written-out, prepared statement: the same
+    instance, or None (a start's quiz, issue 12)."""
+    connection = connections[using]
+    sql, fields, names = _row_plan(connection, model)
+    with cursor(connection) as found:
+        found.execute(sql, [pk])
+        row = found.fetchone()
+    if row is None:
+        return None
+    (values,) = rows_converted([row], fields, connection=connection)
+    return model.from_db(using, names, values)
+
+
+_MINE_SQL = ("SELECT id, status FROM quizzes_attempt "
+             "WHERE quiz_id = %s AND user_id = %s ORDER BY id")
+
+
+def attempts_of_user(*, quiz_id: int, user_id: int, using: str = "default"
+                     ) -> list[tuple[int, str]]:
+    """(id, status) of the user's attempts at the quiz, oldest first (a start's first read)."""
+    connection = connections[using]
+    with cursor(connection) as found:
+        found.execute(_MINE_SQL, [quiz_id, user_id])
+        return [(pk, status) for pk, status in found.fetchall()]

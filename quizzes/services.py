@@ -745,7 +745,7 @@ def attempt_start(*, quiz: Quiz, user, now=None, rng: random.Random | None = Non
     # One query for both the open attempt's id and the number of attempts so far: the learner's
     # attempts at this quiz are few (an exam allows one or a few), and this plain query costs
     # the ORM less to build than the aggregate it replaces.
-    mine = list(Attempt.objects.filter(quiz=quiz, user=user).values_list("pk", "status"))
+    mine = rowload.attempts_of_user(quiz_id=quiz.pk, user_id=user.pk)
     open_id = max((pk for pk, status in mine if status == AttemptStatus.IN_PROGRESS),
                   default=None)
     existing = (Attempt.objects.filter(pk=open_id, status=AttemptStatus.IN_PROGRESS)

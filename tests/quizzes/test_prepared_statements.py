@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from config.settings import base as base_settings
 from quizzes import rowload, selectors, services
-from quizzes.models import Attempt, AttemptQuestion
+from quizzes.models import Attempt, AttemptQuestion, Quiz
 from tests.quizzes.conftest import token
 
 # PostgreSQL only (integration: the second pass of `make test`), but for the settings test.
@@ -31,10 +31,18 @@ def _prepared() -> set[str]:
         return {_normal(row[0]) for row in cursor.fetchall()}
 
 
-def _ours() -> set[str]:
+def _page_and_autosave() -> set[str]:
     return {_normal(sql) for sql in (
         rowload._plan(connection)[0], selectors._PAPER_SQL, selectors._AUTOSAVE_SQL,
         services._ANSWER_WRITE_SQL)}
+
+
+def _start() -> set[str]:
+    return {_normal(sql) for sql in (rowload._row_plan(connection, Quiz)[0], rowload._MINE_SQL)}
+
+
+def _ours() -> set[str]:
+    return _page_and_autosave() | _start()
 
 
 @pytest.fixture
@@ -49,7 +57,7 @@ def _values(instance):
 
 
 @pytest.mark.integration
-def test_exam_page_and_autosave_statements_are_prepared_and_nothing_else(
+def test_exam_page_autosave_and_start_statements_are_prepared_and_nothing_else(
         prepared_on, learner_client, quiz, user):
     attempt = services.attempt_start(quiz=quiz, user=user)
     page = reverse("quizzes:take", args=[attempt.pk])
@@ -60,8 +68,12 @@ def test_exam_page_and_autosave_statements_are_prepared_and_nothing_else(
         assert learner_client.get(page).status_code == 200
         response = learner_client.post(save, {"question": aq.pk, f"q{aq.pk}": token(aq, choice)})
         assert response.json() == {"saved": True, "question": aq.pk}
+    for _ in range(RUNS):  # a start's two reads
+        assert rowload.instance_get(Quiz, pk=quiz.pk).pk == quiz.pk
+        assert rowload.attempts_of_user(quiz_id=quiz.pk, user_id=user.pk) == [
+            (attempt.pk, "in_progress")]
     prepared = _prepared()
-    assert _ours() <= prepared
+    assert _page_and_autosave() | _start() <= prepared
     # The ORM's statements (sessions, the user, the quiz ...) are never prepared.
     assert prepared <= _ours(), prepared - _ours()
     aq.refresh_from_db()

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from quizzes import rowload, services
-from quizzes.models import Attempt, AttemptQuestion
+from quizzes.models import Attempt, AttemptQuestion, Quiz
 
 
 def _values(instance):
@@ -52,3 +52,26 @@ def test_a_started_paper_is_stored_as_the_orm_would_store_it(quiz, user):
         assert (aq.answer, aq.answered_at, aq.is_correct, aq.awarded, aq.marked_by_id,
                 aq.marked_at) == (None, None, None, None, None, None)
         assert aq.checked is False and aq.feedback == ""
+
+
+def test_a_quiz_read_by_its_id_is_the_orms(quiz):
+    quiz.opens_at = quiz.created_at  # a date set, beside the booleans and numbers
+    quiz.save()
+    with CaptureQueriesContext(connection) as queries:
+        loaded = rowload.instance_get(Quiz, pk=quiz.pk)
+    assert len(queries) == 1
+    assert _values(loaded) == _values(Quiz.objects.get(pk=quiz.pk))
+    assert not loaded._state.adding and loaded._state.db == "default"
+    assert rowload.instance_get(Quiz, pk=quiz.pk + 1000) is None
+
+
+def test_a_learners_attempts_at_a_quiz_oldest_first_and_nobody_elses(quiz, user, other_user):
+    first = services.attempt_start(quiz=quiz, user=user)
+    services.attempt_submit(attempt=first)
+    second = services.attempt_start(quiz=quiz, user=user)
+    services.attempt_start(quiz=quiz, user=other_user)
+    assert rowload.attempts_of_user(quiz_id=quiz.pk, user_id=user.pk) == [
+        (first.pk, "submitted"), (second.pk, "in_progress")]  # the essay awaits marking
+    assert rowload.attempts_of_user(quiz_id=quiz.pk, user_id=user.pk) == list(
+        Attempt.objects.filter(quiz=quiz, user=user).order_by("pk").values_list("pk", "status"))
+    assert rowload.attempts_of_user(quiz_id=quiz.pk + 1000, user_id=user.pk) == []
