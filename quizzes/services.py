@@ -9,6 +9,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -720,17 +721,24 @@ def _paper_write(attempt: Attempt, rows: list[AttemptQuestion]) -> None:
         else:
             arrays.append([None if v is None else field.get_db_prep_save(v, connection)
                            for v in values])
+    with rowload.cursor(connection) as cursor:
+        cursor.execute(_paper_insert_sql(), arrays)
+
+
+@cache
+def _paper_insert_sql() -> str:
+    """The PostgreSQL paper insert: one array parameter per column of _PAPER_COLUMNS."""
     quote = connection.ops.quote_name
+    meta = AttemptQuestion._meta
+    fields = {f.attname: f for f in meta.concrete_fields}
     columns = ", ".join(quote(fields[name].column) for name in _PAPER_COLUMNS)
     selects = ", ".join(f"{quote(name)}::jsonb" if name in _PAPER_JSON else quote(name)
                         for name in _PAPER_COLUMNS)
     arguments = ", ".join(f"%s::{_PAPER_ARRAY_TYPES[name]}[]" for name in _PAPER_COLUMNS)
     aliases = ", ".join(quote(name) for name in _PAPER_COLUMNS)
-    with connection.cursor() as cursor:
-        # Identifiers from the model's metadata, quoted by the backend; values are parameters.
-        cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
-            f"SELECT {selects} FROM unnest({arguments}) AS v({aliases})", arrays)
+    # Identifiers from the model's metadata, quoted by the backend; values are parameters.
+    return (f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+            f"SELECT {selects} FROM unnest({arguments}) AS v({aliases})")
 
 
 def attempt_start(*, quiz: Quiz, user, now=None, rng: random.Random | None = None) -> Attempt:
@@ -1005,14 +1013,16 @@ def _marks_write(rows: list[AttemptQuestion]) -> None:
         AttemptQuestion.objects.bulk_update(rows, ["is_correct", "awarded"])
         return
     awarded = AttemptQuestion._meta.get_field("awarded")  # its decimal places, as save() does
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE quizzes_attemptquestion AS aq "
-            "SET is_correct = v.is_correct, awarded = v.awarded "
-            "FROM unnest(%s::bigint[], %s::boolean[], %s::numeric[]) "
-            "AS v(id, is_correct, awarded) WHERE aq.id = v.id",
-            [[aq.pk for aq in rows], [aq.is_correct for aq in rows],
-             [awarded.get_db_prep_save(aq.awarded, connection) for aq in rows]])
+    with rowload.cursor(connection) as cursor:
+        cursor.execute(_MARKS_WRITE_SQL, [
+            [aq.pk for aq in rows], [aq.is_correct for aq in rows],
+            [awarded.get_db_prep_save(aq.awarded, connection) for aq in rows]])
+
+
+_MARKS_WRITE_SQL = (
+    "UPDATE quizzes_attemptquestion AS aq SET is_correct = v.is_correct, awarded = v.awarded "
+    "FROM unnest(%s::bigint[], %s::boolean[], %s::numeric[]) AS v(id, is_correct, awarded) "
+    "WHERE aq.id = v.id")
 
 
 @transaction.atomic

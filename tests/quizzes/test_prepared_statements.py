@@ -14,6 +14,7 @@ from django.urls import reverse
 from config.settings import base as base_settings
 from quizzes import rowload, selectors, services
 from quizzes.models import Attempt, AttemptQuestion, Quiz
+from tests.departments.factories import LearnerFactory
 from tests.quizzes.conftest import token
 
 # PostgreSQL only (integration: the second pass of `make test`), but for the settings test.
@@ -41,8 +42,13 @@ def _start() -> set[str]:
     return {_normal(sql) for sql in (rowload._row_plan(connection, Quiz)[0], rowload._MINE_SQL)}
 
 
+def _writes() -> set[str]:
+    """A start's paper insert and a submit's marks: prepared once a connection ran them often."""
+    return {_normal(services._paper_insert_sql()), _normal(services._MARKS_WRITE_SQL)}
+
+
 def _ours() -> set[str]:
-    return _page_and_autosave() | _start()
+    return _page_and_autosave() | _start() | _writes()
 
 
 @pytest.fixture
@@ -57,7 +63,7 @@ def _values(instance):
 
 
 @pytest.mark.integration
-def test_exam_page_autosave_and_start_statements_are_prepared_and_nothing_else(
+def test_the_exam_paths_statements_are_prepared_and_nothing_else(
         prepared_on, learner_client, quiz, user):
     attempt = services.attempt_start(quiz=quiz, user=user)
     page = reverse("quizzes:take", args=[attempt.pk])
@@ -72,8 +78,18 @@ def test_exam_page_autosave_and_start_statements_are_prepared_and_nothing_else(
         assert rowload.instance_get(Quiz, pk=quiz.pk).pk == quiz.pk
         assert rowload.attempts_of_user(quiz_id=quiz.pk, user_id=user.pk) == [
             (attempt.pk, "in_progress")]
+    for number in range(RUNS):  # starts and submits of other learners
+        learner = LearnerFactory(staff_number=f"P{number:04d}")
+        last = services.attempt_submit(
+            attempt=services.attempt_start(quiz=quiz, user=learner.user))
+    # What the prepared insert and marks update stored for the last of them (nothing answered).
+    rows = list(AttemptQuestion.objects.filter(attempt=last).order_by("order"))
+    assert [r.order for r in rows] == list(range(1, len(rows) + 1))
+    assert sum(r.points for r in rows) == last.max_score > 0
+    assert all(r.answer is None and r.checked is False and r.feedback == "" for r in rows)
+    assert {(r.is_correct, r.awarded) for r in rows if r.kind != "essay"} == {(False, 0)}
     prepared = _prepared()
-    assert _page_and_autosave() | _start() <= prepared
+    assert _page_and_autosave() | _start() | _writes() <= prepared
     # The ORM's statements (sessions, the user, the quiz ...) are never prepared.
     assert prepared <= _ours(), prepared - _ours()
     aq.refresh_from_db()
