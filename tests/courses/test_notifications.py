@@ -89,6 +89,7 @@ def test_list_is_newest_first_twenty_a_page_unread_highlighted_and_chinese(learn
 def test_empty_list_says_so_in_chinese(learner_client):
     html = learner_client.get(LIST).content.decode()
     assert 'id="no-notifications"' in html and "全部标为已读" not in html
+    assert "考核申诉" in html  # appeals are announced here too
     assert english_runs(html) == []
 
 
