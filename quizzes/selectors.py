@@ -300,6 +300,17 @@ def _correct_text(aq: AttemptQuestion, version: version_cache.VersionData) -> st
     return version.reference_answer
 
 
+def _choice_items(aq, version, chosen, reveal: bool) -> list[dict]:
+    choices = version.choices_in(aq.choice_order)
+    # Pages get the option's per-attempt token, never its id (ids follow authoring order and so
+    # hint at the right option).
+    tokens = choice_tokens.choice_token_list(attempt_question_id=aq.pk,
+                                             choice_ids=[c.id for c in choices])
+    return [{"value": token, "text": c.text, "html": c.html, "letter": chr(64 + i),
+             "selected": c.id in chosen, **({"correct": c.is_correct} if reveal else {})}
+            for i, (c, token) in enumerate(zip(choices, tokens, strict=True), start=1)]
+
+
 def question_views(*, rows: list[AttemptQuestion], responses: bool = False,
                    answers: bool = False, explanations: bool = False) -> list[QuestionView]:
     """Safe view models of attempt rows; per-question checked answers (practice) reveal their
@@ -319,15 +330,8 @@ def question_views(*, rows: list[AttemptQuestion], responses: bool = False,
             segments=[(text, blank) for text, blank in grading.stem_segments(
                 version.text, len(version.blanks))] if aq.kind == Kind.FILL else [],
             points=aq.points, figure=figures.get(version.figure_id),
-            # Pages get the option's per-attempt token, never its id (ids follow authoring
-            # order and so hint at the right option).
-            choices=[{"value": choice_tokens.choice_token(attempt_question_id=aq.pk,
-                                                          choice_id=c.id),
-                      "text": c.text, "html": c.html, "letter": chr(64 + i),
-                      "selected": c.id in chosen,
-                      **({"correct": c.is_correct} if reveal else {})}
-                     for i, c in enumerate(version.choices_in(aq.choice_order), start=1)]
-            if aq.kind in CHOICE_KINDS else [],
+            choices=_choice_items(aq, version, chosen, reveal) if aq.kind in CHOICE_KINDS
+            else [],
             blank_count=len(version.blanks), answer=aq.answer, answered=aq.is_answered,
             checked=aq.checked,
             is_correct=aq.is_correct if show else None,

@@ -60,6 +60,12 @@ def test_fill_in_segments_are_escaped_and_keep_their_blanks(bank):
     assert data.segments[2][0] == "乙<br>"
 
 
+def test_a_questions_token_list_is_each_options_token_in_order():
+    assert choice_tokens.choice_token_list(attempt_question_id=42, choice_ids=[9, 3, 7]) == [
+        choice_tokens.choice_token(attempt_question_id=42, choice_id=c) for c in (9, 3, 7)]
+    assert choice_tokens.choice_token_list(attempt_question_id=42, choice_ids=[]) == []
+
+
 def test_tokens_are_the_salted_hmac_they_always_were():
     for aq_id, choice_id in [(1, 2), (123456, 7), (9, 987654321)]:
         expected = salted_hmac(choice_tokens.SALT, f"{aq_id}:{choice_id}",
