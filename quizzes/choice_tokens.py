@@ -48,7 +48,10 @@ def choice_token(*, attempt_question_id: int, choice_id: int) -> str:
 def choice_token_list(*, attempt_question_id: int, choice_ids: Iterable[int]) -> list[str]:
     """`choice_token` of each choice, in order: the key and settings looked up once per
     question instead of once per option (the attempt page makes ~60)."""
-    key = _key(settings.SECRET_KEY)
+    return _token_list(_key(settings.SECRET_KEY), attempt_question_id, choice_ids)
+
+
+def _token_list(key: bytes, attempt_question_id: int, choice_ids: Iterable[int]) -> list[str]:
     return [_digest(key, f"{attempt_question_id}:{choice_id}") for choice_id in choice_ids]
 
 
@@ -60,7 +63,7 @@ def choice_tokens(*, attempt_question_id: int, choice_ids: Iterable[int]) -> dic
     choice_ids = list(choice_ids)
     tokens: dict[str, int] = {}
     for secret in [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]:
-        for choice_id in choice_ids:
-            tokens.setdefault(_token(attempt_question_id=attempt_question_id,
-                                     choice_id=choice_id, secret=secret), choice_id)
+        for token, choice_id in zip(_token_list(_key(secret), attempt_question_id, choice_ids),
+                                    choice_ids, strict=True):
+            tokens.setdefault(token, choice_id)
     return tokens

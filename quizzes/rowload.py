@@ -104,6 +104,15 @@ def rows_converted(rows, fields: tuple, *, connection) -> list[list]:
     return converted
 
 
+def _columns(connection, model, alias: str | None = None):
+    """A model's concrete fields, their attribute names (for `from_db`) and their columns as
+    a SELECT names them (quoted, behind the table's alias if given)."""
+    quote = connection.ops.quote_name
+    own = tuple(model._meta.concrete_fields)
+    prefix = f"{alias}." if alias else ""
+    return own, [f.attname for f in own], [f"{prefix}{quote(f.column)}" for f in own]
+
+
 def _plan(connection):
     """The statement and its columns' fields, once per connection wrapper."""
     plan = getattr(connection, "_quizzes_attempt_plan", None)
@@ -116,10 +125,10 @@ def _build_plan(connection):
     quote = connection.ops.quote_name
     parts, fields, columns = [], [], []
     for model, table in ((Attempt, "a"), (Quiz, "q")):
-        own = list(model._meta.concrete_fields)
-        parts.append((model, [f.attname for f in own]))
+        own, names, selected = _columns(connection, model, alias=table)
+        parts.append((model, names))
         fields += own
-        columns += [f"{table}.{quote(f.column)}" for f in own]
+        columns += selected
     # Identifiers only, from the models' metadata and quoted by the backend; values are
     # parameters.
     sql = (f"SELECT {', '.join(columns)} FROM {quote(Attempt._meta.db_table)} a "  # noqa: S608
@@ -155,11 +164,11 @@ def _row_plan(connection, model):
     plan = plans.get(model)
     if plan is None:
         quote = connection.ops.quote_name
-        own = tuple(model._meta.concrete_fields)
+        own, names, selected = _columns(connection, model)
         # Identifiers only, from the model's metadata and quoted by the backend.
-        sql = (f"SELECT {', '.join(quote(f.column) for f in own)} "  # noqa: S608
+        sql = (f"SELECT {', '.join(selected)} "  # noqa: S608
                f"FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} = %s")
-        plan = plans[model] = (sql, own, [f.attname for f in own])
+        plan = plans[model] = (sql, own, names)
     return plan
 
 
