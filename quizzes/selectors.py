@@ -258,7 +258,9 @@ def attempt_paper(*, attempt: Attempt) -> list[PaperRow]:
     return [PaperRow(*row) for row in rows]
 
 
-def _versions_of(rows: list[AttemptQuestion]) -> dict[int, version_cache.VersionData]:
+def versions_of(rows: list[AttemptQuestion]) -> dict[int, version_cache.VersionData]:
+    """Per version id of the rows, its cached data (`quizzes.version_cache`: no query when
+    every version is in memory)."""
     stamps = {}
     for aq in rows:
         created_at = getattr(aq, "version_created_at", None)
@@ -316,7 +318,7 @@ def question_views(*, rows: list[AttemptQuestion], responses: bool = False,
     """Safe view models of attempt rows; per-question checked answers (practice) reveal their
     own feedback only. Versions come from `quizzes.version_cache` (no query when they are in
     memory), whether or not the rows carry them."""
-    versions = _versions_of(rows)
+    versions = versions_of(rows)
     figures = _figures_of(rows, versions)
     views = []
     for aq in rows:

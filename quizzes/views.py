@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from quizzes import rendering, rowload, selectors, services
+from quizzes import exam_frame, rendering, rowload, selectors, services
 from quizzes.models import Kind, Layout, Quiz
 
 MAX_FIELD_VALUES = 20
@@ -178,27 +178,20 @@ def attempt_take(request, pk):
         elif action.startswith("goto:") and _pk_or_none(action[5:]):
             target = _pk_or_none(action[5:])
         return redirect(f"{reverse('quizzes:take', args=[attempt.pk])}?page={target}")
-    views = selectors.question_views(rows=page_rows)
     per_page = attempt.quiz.layout == Layout.PER_PAGE
-    rendering.questions_html(views, check_button=attempt.quiz.immediate_feedback)
     current = {aq.pk for aq in page_rows}
     nav = [{"id": aq.pk, "number": aq.order, "answered": aq.is_answered,
             "current": aq.pk in current} for aq in rows]
     remaining = None
     if attempt.deadline:
         remaining = max(0, int((attempt.deadline - timezone.now()).total_seconds()))
-    return render(request, "quizzes/attempt_take.html", {
-        "attempt": attempt, "quiz": attempt.quiz, "questions": views, "nav": nav,
-        "nav_html": rendering.nav_html(nav, per_page=per_page),
-        "questions_html": rendering.questions_block(
-            views, check_button=attempt.quiz.immediate_feedback),
-        "page_number": page_number, "page_count": page_count, "remaining_seconds": remaining,
-        "per_page": per_page,
-        "immediate_feedback": attempt.quiz.immediate_feedback,
-        # The exam's own header: no site navigation, notifications or permission lookups
-        # (includes/header.html; issue 12).
-        "exam_focus": True,
-    })
+    return exam_frame.response(request, exam_frame.context(
+        attempt=attempt, take_url=reverse("quizzes:take", args=[attempt.pk]),
+        autosave_url=reverse("quizzes:autosave", args=[attempt.pk]),
+        page_number=page_number, page_count=page_count, per_page=per_page,
+        remaining_seconds=remaining, nav_html=rendering.nav_html(nav, per_page=per_page),
+        questions_html=rendering.questions_block(
+            page_rows, check_button=attempt.quiz.immediate_feedback)))
 
 
 @login_required

@@ -1,6 +1,7 @@
-"""The attempt page's questions built in Python (quizzes.rendering, issue 12) are the same HTML
-as the template they replace, for every kind, unanswered and answered, in both languages, and
-reveal nothing; questions the fast path does not take still go through the template."""
+"""The attempt page's questions built in Python from paper rows (quizzes.rendering, issue 12) are
+the same HTML as the view model through the template they replace, for every kind, unanswered
+and answered, in both languages, and reveal nothing; questions the fast path does not take still
+go through the template."""
 
 import re
 
@@ -19,11 +20,27 @@ def _views(attempt):
     return selectors.question_views(rows=selectors.attempt_questions(attempt=attempt))
 
 
-def _assert_same(view, *, check_button):
-    template = render_to_string("quizzes/_question.html", {
+def _rows(attempt):
+    """The page's paper rows with their cached versions."""
+    rows = selectors.attempt_paper(attempt=attempt)
+    versions = selectors.versions_of(rows)
+    return [(row, versions[row.version_id]) for row in rows]
+
+
+def _template(view, *, check_button):
+    return render_to_string("quizzes/_question.html", {
         "q": view, "readonly": view.checked, "check_button": check_button})
-    fast = rendering.question_html(view, check_button=check_button)
-    assert parse_html(fast) == parse_html(template), (fast, template)
+
+
+def _assert_same(attempt, *, check_button):
+    views = {view.id: view for view in _views(attempt)}
+    rows = _rows(attempt)
+    assert len(rows) == len(views)
+    for row, version in rows:
+        assert rendering.fast_path_allowed(row, version)
+        fast = rendering.question_html(row, version, check_button=check_button)
+        template = _template(views[row.pk], check_button=check_button)
+        assert parse_html(fast) == parse_html(template), (fast, template)
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
@@ -31,12 +48,10 @@ def _assert_same(view, *, check_button):
 def test_fast_html_equals_the_template_for_every_kind(quiz, user, language, check_button):
     attempt = services.attempt_start(quiz=quiz, user=user)
     with translation.override(language):
-        for view in _views(attempt):  # unanswered
-            assert rendering.fast_path_allowed(view)
-            _assert_same(view, check_button=check_button)
+        _assert_same(attempt, check_button=check_button)  # unanswered
         answer_all(attempt)
-        for view in _views(attempt):  # answered: checked options, typed blanks and text
-            _assert_same(view, check_button=check_button)
+        # Answered: checked options, typed blanks and text.
+        _assert_same(attempt, check_button=check_button)
 
 
 def test_fast_html_escapes_hostile_text_and_answers(bank, user):
@@ -47,17 +62,17 @@ def test_fast_html_escapes_hostile_text_and_answers(bank, user):
     essay_row = attempt.attempt_questions.get(kind="essay")
     services.attempt_answer_save(attempt=attempt, attempt_question_id=essay_row.pk,
                                  raw=["</textarea><script>bad()</script>"])
-    for view in _views(attempt):
-        html = rendering.question_html(view, check_button=False)
-        assert "<script>" not in html
-        _assert_same(view, check_button=False)
+    for row, version in _rows(attempt):
+        assert "<script>" not in rendering.question_html(row, version, check_button=False)
+    _assert_same(attempt, check_button=False)
 
 
 def test_attempt_page_takes_the_fast_path_and_reveals_nothing(learner_client, quiz, user):
     attempt = services.attempt_start(quiz=quiz, user=user)
     html = learner_client.get(reverse("quizzes:take", args=[attempt.pk])).content.decode()
-    for view in _views(attempt):
-        assert parse_html(rendering.question_html(view, check_button=False)) in parse_html(html)
+    for row, version in _rows(attempt):
+        fast = rendering.question_html(row, version, check_button=False)
+        assert parse_html(fast) in parse_html(html)
     assert "choice--correct" not in html and "question__answer" not in html
     # Options are posted as per-attempt tokens, never as choice ids (other inputs, such as the
     # page number, may hold small numbers).
@@ -77,6 +92,14 @@ def test_checked_practice_question_still_uses_the_template(questions, user):
     row = attempt.attempt_questions.exclude(kind="essay").first()
     services.attempt_question_check(attempt=attempt, attempt_question_id=row.pk)
     views = {v.id: v for v in _views(attempt)}
-    rendering.questions_html(views.values(), check_button=True)
-    assert views[row.pk].html is None  # shows its outcome: the template renders it
-    assert all(v.html for pk, v in views.items() if pk != row.pk)
+    paper = _rows(attempt)
+    allowed = {r.pk for r, version in paper if rendering.fast_path_allowed(r, version)}
+    assert allowed == set(views) - {row.pk}  # shows its outcome: the template renders it
+    block = rendering.questions_block([r for r, _version in paper], check_button=True)
+    checked = _template(views[row.pk], check_button=True)
+    assert parse_html(checked) in parse_html(block)
+    assert "question__outcome" in checked
+    for r, version in paper:
+        if r.pk != row.pk:
+            fast = rendering.question_html(r, version, check_button=True)
+            assert parse_html(fast) in parse_html(block)
