@@ -106,11 +106,11 @@ def _options(row, version, labels) -> str:
     return ""
 
 
-def question_html(row, version: version_cache.VersionData, *, check_button: bool
-                  ) -> SafeString:
+def question_html(row, version: version_cache.VersionData, *, check_button: bool,
+                  language: str | None = None) -> SafeString:
     """One question fieldset of the attempt page from its paper row and its version (see
-    `fast_path_allowed`)."""
-    language = get_language()
+    `fast_path_allowed`), in the active language or the one given."""
+    language = language or get_language()
     labels = _labels(language)
     check = ""
     if check_button and row.kind != Kind.ESSAY:
@@ -133,7 +133,9 @@ def questions_block(rows, *, check_button: bool) -> SafeString:
     from django.template.loader import render_to_string
 
     versions = selectors.versions_of(rows)
-    html = {row.pk: question_html(row, versions[row.version_id], check_button=check_button)
+    language = get_language()
+    html = {row.pk: question_html(row, versions[row.version_id], check_button=check_button,
+                                  language=language)
             for row in rows if fast_path_allowed(row, versions[row.version_id])}
     others = [row for row in rows if row.pk not in html]
     for view in selectors.question_views(rows=others) if others else ():

@@ -1,6 +1,8 @@
 """The process's cache of question versions (quizzes.version_cache, issue 12): what the attempt
 page, autosave and grading read instead of the database."""
 
+import random
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -67,7 +69,9 @@ def test_a_questions_token_list_is_each_options_token_in_order():
 
 
 def test_tokens_are_the_salted_hmac_they_always_were():
-    for aq_id, choice_id in [(1, 2), (123456, 7), (9, 987654321)]:
+    pairs = [(1, 2), (123456, 7), (9, 987654321)]
+    pairs += [(random.randint(1, 2**31), random.randint(1, 2**31)) for _ in range(100)]
+    for aq_id, choice_id in pairs:
         expected = salted_hmac(choice_tokens.SALT, f"{aq_id}:{choice_id}",
                                algorithm="sha256").hexdigest()[:choice_tokens.LENGTH]
         assert choice_tokens.choice_token(attempt_question_id=aq_id,
