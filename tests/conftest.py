@@ -22,6 +22,14 @@ def missing_service(reason: str):
     pytest.skip(reason)
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """The run's temporary media folder (uploads, image renditions) goes with the run."""
+    from django.conf import settings
+
+    if settings.configured and getattr(settings, "MEDIA_ROOT_IS_TEMPORARY", False):
+        shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         # In CI (REQUIRE_SERVICES=1) a missing browser is not skipped: the test fails.

@@ -13,6 +13,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # A worker process started by the integration tests must see the same files.
 MEDIA_ROOT = env("TEST_MEDIA_ROOT", default=None) or tempfile.mkdtemp(prefix="jixiao-test-media-")
+# Made here, so removed when the test run ends (tests/conftest.py), unless it was given.
+MEDIA_ROOT_IS_TEMPORARY = not env("TEST_MEDIA_ROOT", default=None)
 STORAGES["staticfiles"] = {
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
