@@ -20,7 +20,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.cleaning import text_clean
-from quizzes import choice_tokens, draw_cache, grading, rowload, types, version_cache
+from quizzes import (
+    choice_tokens,
+    draw_cache,
+    grading,
+    rowload,
+    selectors,
+    types,
+    version_cache,
+)
 from quizzes.models import (
     MAX_POINTS,
     Attempt,
@@ -972,10 +980,11 @@ def attempt_question_check(*, attempt: Attempt, attempt_question_id, now=None
     return aq
 
 
-def _attempt_recompute(attempt: Attempt, now, rows: list[AttemptQuestion] | None = None
-                       ) -> bool:
-    """Recompute score and status from the rows (all of them, as just graded in memory, or
-    read again when not given); return True when the attempt is now graded."""
+def _attempt_result(attempt: Attempt, now, rows: list[AttemptQuestion] | None = None
+                    ) -> bool:
+    """Set score, percent, status, passed and graded_at from the rows (all of them, as just
+    graded in memory, or read again when not given), validated, not saved; return True when
+    the attempt is now graded."""
     if rows is None:
         rows = list(attempt.attempt_questions.values("kind", "awarded"))
     else:
@@ -993,8 +1002,18 @@ def _attempt_recompute(attempt: Attempt, now, rows: list[AttemptQuestion] | None
         attempt.graded_at = now
     # quiz and user are not changed here: validating them would query both tables.
     attempt.full_clean(exclude=["quiz", "user"], validate_constraints=False)
-    attempt.save(update_fields=["score", "percent", "status", "passed", "graded_at"])
     return not pending
+
+
+RESULT_FIELDS = ("score", "percent", "status", "passed", "graded_at")
+
+
+def _attempt_recompute(attempt: Attempt, now, rows: list[AttemptQuestion] | None = None
+                       ) -> bool:
+    """`_attempt_result`, saved."""
+    graded = _attempt_result(attempt, now, rows)
+    attempt.save(update_fields=RESULT_FIELDS)
+    return graded
 
 
 def _send_graded(attempt: Attempt, *, marked_by=None, result_changed: bool = True) -> None:
@@ -1003,26 +1022,51 @@ def _send_graded(attempt: Attempt, *, marked_by=None, result_changed: bool = Tru
                                     result_changed=result_changed))
 
 
-def _marks_write(rows: list[AttemptQuestion]) -> None:
-    """Store the marks of graded rows in ONE statement. On PostgreSQL an UPDATE ... FROM
-    unnest(arrays): bulk_update's CASE WHEN per row costs ~30 ms of Python to build for a
-    20-question paper, most of a submit (issue 12)."""
-    if not rows:
-        return
+def _marks_and_result_write(attempt: Attempt, rows: list) -> None:
+    """Store the marks of graded rows and the attempt's result (`_attempt_result`). On
+    PostgreSQL in ONE statement: an UPDATE ... FROM unnest(arrays) of the rows inside the
+    UPDATE of the attempt (bulk_update's CASE WHEN per row costs ~30 ms of Python to build for
+    a 20-question paper, and each statement is a round trip; issue 12)."""
     if connection.vendor != "postgresql":
-        AttemptQuestion.objects.bulk_update(rows, ["is_correct", "awarded"])
+        if rows:
+            AttemptQuestion.objects.bulk_update(
+                [AttemptQuestion(pk=aq.pk, is_correct=aq.is_correct, awarded=aq.awarded)
+                 for aq in rows], ["is_correct", "awarded"])
+        attempt.save(update_fields=RESULT_FIELDS)
         return
-    awarded = AttemptQuestion._meta.get_field("awarded")  # its decimal places, as save() does
+    # Values adapted as save() adapts them (decimal places, time zones).
+    field = AttemptQuestion._meta.get_field
+    result = Attempt._meta.get_field
     with rowload.cursor(connection) as cursor:
-        cursor.execute(_MARKS_WRITE_SQL, [
+        cursor.execute(_MARKS_AND_RESULT_SQL, [
             [aq.pk for aq in rows], [aq.is_correct for aq in rows],
-            [awarded.get_db_prep_save(aq.awarded, connection) for aq in rows]])
+            [field("awarded").get_db_prep_save(aq.awarded, connection) for aq in rows],
+            *(result(name).get_db_prep_save(getattr(attempt, name), connection)
+              for name in RESULT_FIELDS),
+            attempt.pk])
 
 
-_MARKS_WRITE_SQL = (
-    "UPDATE quizzes_attemptquestion AS aq SET is_correct = v.is_correct, awarded = v.awarded "
+_MARKS_AND_RESULT_SQL = (
+    "WITH marks AS (UPDATE quizzes_attemptquestion AS aq "
+    "SET is_correct = v.is_correct, awarded = v.awarded "
     "FROM unnest(%s::bigint[], %s::boolean[], %s::numeric[]) AS v(id, is_correct, awarded) "
-    "WHERE aq.id = v.id")
+    "WHERE aq.id = v.id) "
+    "UPDATE quizzes_attempt SET score = %s, percent = %s, status = %s, passed = %s, "
+    "graded_at = %s WHERE id = %s")
+
+_CLAIM_SQL = ("UPDATE quizzes_attempt SET status = %s, submitted_at = %s, auto_submitted = %s "
+              "WHERE id = %s AND status = %s")
+
+
+def _attempt_claim(attempt: Attempt, *, submitted_at, expired: bool) -> bool:
+    """Mark the attempt submitted if it is still in progress, in one conditional UPDATE (a
+    prepared statement on PostgreSQL): True for the one caller that claims it."""
+    params = [AttemptStatus.SUBMITTED.value,
+              Attempt._meta.get_field("submitted_at").get_db_prep_save(submitted_at, connection),
+              expired, attempt.pk, AttemptStatus.IN_PROGRESS.value]
+    with rowload.cursor(connection) as cursor:
+        cursor.execute(_CLAIM_SQL, params)
+        return cursor.rowcount == 1
 
 
 @transaction.atomic
@@ -1035,25 +1079,22 @@ def attempt_submit(*, attempt: Attempt, now=None, expired: bool = False) -> Atte
     if not expired and attempt.deadline is not None and now >= attempt.deadline:
         expired = True
     submitted_at = min(now, attempt.deadline) if expired and attempt.deadline else now
-    claimed = Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.IN_PROGRESS).update(
-        status=AttemptStatus.SUBMITTED, submitted_at=submitted_at, auto_submitted=expired)
-    if not claimed:
+    if not _attempt_claim(attempt, submitted_at=submitted_at, expired=expired):
         attempt.refresh_from_db()
         return attempt
     # Claimed: nothing else writes an attempt while it is in progress, so the row is what this
     # object says plus the claim (no re-read, which would also drop the cached quiz).
     attempt.status, attempt.submitted_at = AttemptStatus.SUBMITTED, submitted_at
     attempt.auto_submitted = expired
-    # One read of the whole paper (versions from the process's version cache): unchecked rows
-    # are graded in memory, the total is computed from all rows in Python (checked practice
-    # rows keep their marks).
-    rows = list(attempt.attempt_questions.annotate(version_created_at=F("version__created_at"))
-                .only("pk", "attempt_id", "version_id", "kind", "points", "answer", "checked",
-                      "is_correct", "awarded"))
+    # One read of the whole paper, the attempt page's own statement (prepared on PostgreSQL;
+    # versions from the process's version cache): unchecked rows are graded in memory, the
+    # total is computed from all rows in Python (checked practice rows keep their marks).
+    rows = selectors.attempt_paper(attempt=attempt)
     unchecked = [aq for aq in rows if not aq.checked]
     _grade_rows(attempt, unchecked)
-    _marks_write(unchecked)
-    if _attempt_recompute(attempt, now, rows=rows):
+    graded = _attempt_result(attempt, now, rows=rows)
+    _marks_and_result_write(attempt, unchecked)
+    if graded:
         _send_graded(attempt)
     return attempt
 

@@ -44,7 +44,8 @@ def _start() -> set[str]:
 
 def _writes() -> set[str]:
     """A start's paper insert and a submit's marks: prepared once a connection ran them often."""
-    return {_normal(services._paper_insert_sql()), _normal(services._MARKS_WRITE_SQL)}
+    return {_normal(services._paper_insert_sql()), _normal(services._MARKS_AND_RESULT_SQL),
+            _normal(services._CLAIM_SQL)}
 
 
 def _ours() -> set[str]:
@@ -88,6 +89,12 @@ def test_the_exam_paths_statements_are_prepared_and_nothing_else(
     assert sum(r.points for r in rows) == last.max_score > 0
     assert all(r.answer is None and r.checked is False and r.feedback == "" for r in rows)
     assert {(r.is_correct, r.awarded) for r in rows if r.kind != "essay"} == {(False, 0)}
+    # The claim and the result as the service reported them (the essay awaits marking).
+    stored = Attempt.objects.get(pk=last.pk)
+    result = ("status", "submitted_at", "auto_submitted", "score", "percent", "passed",
+              "graded_at")
+    assert [getattr(stored, name) for name in result] == [getattr(last, name) for name in result]
+    assert (stored.status, stored.score, stored.passed) == ("submitted", 0, None)
     prepared = _prepared()
     assert _page_and_autosave() | _start() | _writes() <= prepared
     # The ORM's statements (sessions, the user, the quiz ...) are never prepared.
