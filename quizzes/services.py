@@ -691,9 +691,11 @@ def quiz_can_open(*, quiz: Quiz, user) -> bool:
     return not quiz.is_draft or user.has_perm("quizzes.change_quiz")
 
 
-# The paper's rows in ONE statement on PostgreSQL: an INSERT ... SELECT over one array per
-# column. bulk_create's VALUES list of 20 rows × 14 columns cost 3.7 ms of Python to build, a
-# fifth of an attempt start (issue 12); this costs 1.5 ms. Other databases use bulk_create.
+# A new attempt and its paper in ONE statement on PostgreSQL: the attempt's INSERT in a WITH
+# clause, whose id the paper's INSERT ... SELECT over one array per column takes. bulk_create's
+# VALUES list of 20 rows × 14 columns cost 3.7 ms of Python to build, a fifth of an attempt
+# start, and the ORM's INSERT of the attempt was a round trip and a compile of its own
+# (issue 12). Other databases use save() and bulk_create.
 _PAPER_COLUMNS = ("attempt_id", "version_id", "kind", "order", "points", "choice_order",
                   "answer", "answered_at", "checked", "is_correct", "awarded", "feedback",
                   "marked_by_id", "marked_at")
@@ -707,46 +709,68 @@ _PAPER_AS_THEY_ARE = (models.IntegerField, models.CharField, models.TextField,
                       models.BooleanField, models.ForeignKey)
 
 
-def _paper_write(attempt: Attempt, rows: list[AttemptQuestion]) -> None:
+def _attempt_write(attempt: Attempt, rows: list[AttemptQuestion]) -> None:
+    """Insert a new attempt (not saved yet) and its paper (rows of that attempt). On
+    PostgreSQL, one statement, which sends no post_save for either: nothing listens for these
+    models' (Wagtail's reference index ignores them)."""
     if connection.vendor != "postgresql":
+        attempt.save(force_insert=True)
         AttemptQuestion.objects.bulk_create(rows)
         return
-    meta = AttemptQuestion._meta
-    fields = {f.attname: f for f in meta.concrete_fields}
+    fields = {f.attname: f for f in AttemptQuestion._meta.concrete_fields}
     if set(fields) - {"id"} != set(_PAPER_COLUMNS):  # a new column must be written here too
         raise ImproperlyConfigured("quizzes.services._PAPER_COLUMNS is out of date")
+    # The attempt's values as save() prepares them for an INSERT.
+    values = [f.get_db_prep_save(f.pre_save(attempt, True), connection)
+              for f in _attempt_insert_fields()]
     arrays = []
-    for name in _PAPER_COLUMNS:
+    for name in _PAPER_COLUMNS[1:]:  # the attempt's id comes from the WITH clause
         field = fields[name]
-        values = [getattr(row, name) for row in rows]
+        column = [getattr(row, name) for row in rows]
         if name in _PAPER_JSON:
             arrays.append([None if v is None else json.dumps(v, cls=field.encoder)
-                           for v in values])
+                           for v in column])
         elif isinstance(field, _PAPER_AS_THEY_ARE):
             # Ids, numbers, text and flags go to the database as they are (what their fields'
             # get_db_prep_save returns for them): 280 calls a start less.
-            arrays.append(values)
+            arrays.append(column)
         else:
             arrays.append([None if v is None else field.get_db_prep_save(v, connection)
-                           for v in values])
+                           for v in column])
     with rowload.cursor(connection) as cursor:
-        cursor.execute(_paper_insert_sql(), arrays)
+        cursor.execute(_start_insert_sql(), [*values, *arrays])
+        attempt.pk = cursor.fetchone()[0]
+    attempt._state.adding, attempt._state.db = False, connection.alias
+    for row in rows:
+        row.attempt_id = attempt.pk
 
 
 @cache
-def _paper_insert_sql() -> str:
-    """The PostgreSQL paper insert: one array parameter per column of _PAPER_COLUMNS."""
+def _attempt_insert_fields() -> tuple:
+    return tuple(f for f in Attempt._meta.concrete_fields if not f.primary_key)
+
+
+@cache
+def _start_insert_sql() -> str:
+    """The PostgreSQL start insert: the attempt's columns, then one array parameter per column
+    of _PAPER_COLUMNS after the attempt's id."""
     quote = connection.ops.quote_name
     meta = AttemptQuestion._meta
     fields = {f.attname: f for f in meta.concrete_fields}
+    paper = _PAPER_COLUMNS[1:]
+    own = _attempt_insert_fields()
     columns = ", ".join(quote(fields[name].column) for name in _PAPER_COLUMNS)
-    selects = ", ".join(f"{quote(name)}::jsonb" if name in _PAPER_JSON else quote(name)
-                        for name in _PAPER_COLUMNS)
-    arguments = ", ".join(f"%s::{_PAPER_ARRAY_TYPES[name]}[]" for name in _PAPER_COLUMNS)
-    aliases = ", ".join(quote(name) for name in _PAPER_COLUMNS)
-    # Identifiers from the model's metadata, quoted by the backend; values are parameters.
-    return (f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
-            f"SELECT {selects} FROM unnest({arguments}) AS v({aliases})")
+    selects = ", ".join(f"v.{quote(name)}::jsonb" if name in _PAPER_JSON else f"v.{quote(name)}"
+                        for name in paper)
+    arguments = ", ".join(f"%s::{_PAPER_ARRAY_TYPES[name]}[]" for name in paper)
+    aliases = ", ".join(quote(name) for name in paper)
+    # Identifiers from the models' metadata, quoted by the backend; values are parameters.
+    return (f"WITH a AS (INSERT INTO {quote(Attempt._meta.db_table)} "  # noqa: S608
+            f"({', '.join(quote(f.column) for f in own)}) "
+            f"VALUES ({', '.join('%s' for _f in own)}) RETURNING {quote('id')}), "
+            f"p AS (INSERT INTO {quote(meta.db_table)} ({columns}) "
+            f"SELECT a.{quote('id')}, {selects} FROM a, unnest({arguments}) AS v({aliases})) "
+            f"SELECT {quote('id')} FROM a")
 
 
 def attempt_start(*, quiz: Quiz, user, now=None, rng: random.Random | None = None) -> Attempt:
@@ -788,10 +812,9 @@ def attempt_start(*, quiz: Quiz, user, now=None, rng: random.Random | None = Non
     orders = _choice_orders(quiz=quiz, questions=questions, rng=rng or random.SystemRandom())
     try:
         with transaction.atomic():
-            attempt = Attempt.objects.create(
-                quiz=quiz, user=user, number=done + 1, started_at=now, deadline=deadline,
-                max_score=max_score)
-            _paper_write(attempt, [
+            attempt = Attempt(quiz=quiz, user=user, number=done + 1, started_at=now,
+                              deadline=deadline, max_score=max_score)
+            _attempt_write(attempt, [
                 AttemptQuestion(attempt=attempt, version_id=q.version_id, kind=q.kind,
                                 order=order, points=q.points,
                                 choice_order=orders.get(q.version_id, []))

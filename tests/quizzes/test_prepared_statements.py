@@ -44,7 +44,7 @@ def _start() -> set[str]:
 
 def _writes() -> set[str]:
     """A start's paper insert and a submit's marks: prepared once a connection ran them often."""
-    return {_normal(services._paper_insert_sql()), _normal(services._MARKS_AND_RESULT_SQL),
+    return {_normal(services._start_insert_sql()), _normal(services._MARKS_AND_RESULT_SQL),
             _normal(services._CLAIM_SQL)}
 
 
