@@ -245,5 +245,6 @@ def test_start_query_budget_with_a_warm_plan(bank, django_assert_max_num_queries
                       {"kind": types.SINGLE, "count": 1}])
     learners = [LearnerFactory().user for _ in range(2)]
     services.attempt_start(quiz=quiz, user=learners[0])
-    with django_assert_max_num_queries(5):
+    # On PostgreSQL the attempt and its paper are one statement (services._attempt_write).
+    with django_assert_max_num_queries(4 if connection.vendor == "postgresql" else 5):
         services.attempt_start(quiz=quiz, user=learners[1])

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -281,7 +282,8 @@ def test_query_budgets_constant_as_data_grows(learner_client, bank, user, n,
         response = learner_client.post(reverse("quizzes:autosave", args=[attempt.pk]),
                                        {"question": aq.pk, f"q{aq.pk}": token(aq, choice)})
         assert response.json()["saved"]
-    with django_assert_max_num_queries(11):
+    # On PostgreSQL the marks and the result are one statement (services._marks_and_result_write).
+    with django_assert_max_num_queries(10 if connection.vendor == "postgresql" else 11):
         response = learner_client.post(reverse("quizzes:summary", args=[attempt.pk]))
         assert response.status_code == 302
     attempt.refresh_from_db()
@@ -290,7 +292,7 @@ def test_query_budgets_constant_as_data_grows(learner_client, bank, user, n,
         assert learner_client.get(reverse("quizzes:result", args=[attempt.pk])).status_code == 200
     cache.clear()  # the worst case: no draw plan, no version's choice ids cached
     # 15 before the cached draw plan, 14 before one write transaction (issue 12)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11 if connection.vendor == "postgresql" else 12):
         response = learner_client.post(reverse("quizzes:start", args=[quiz.pk]))
         assert response.status_code == 302 and "/attempts/" in response["Location"]
 
