@@ -68,7 +68,7 @@ def context(*, attempt, take_url: str, autosave_url: str, page_number: int, page
     return {
         "attempt": attempt, "quiz": attempt.quiz, "take_url": take_url,
         "autosave_url": autosave_url, "nav_html": nav_html, "questions_html": questions_html,
-        "page_number": page_number, "page_count": page_count,
+        "page_number": page_number,
         "has_previous": per_page and page_number > 1,
         "has_next": per_page and page_number < page_count,
         "remaining_seconds": remaining_seconds,

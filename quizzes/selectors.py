@@ -257,8 +257,9 @@ def _paper_fields(vendor: str) -> tuple:
 
 
 def attempt_paper(*, attempt: Attempt) -> list[PaperRow]:
-    """The rows of an attempt in paper order without their versions (1 query): the attempt
-    page takes the versions from `quizzes.version_cache` (see `question_views`)."""
+    """The rows of an attempt in paper order without their versions (1 query), for the
+    attempt page (`rendering.questions_block`) and a submit's grading, which take the versions
+    from `quizzes.version_cache`."""
     vendor = connection.vendor
     with rowload.cursor(connection) as cursor:
         cursor.execute(paper_sql(vendor), [attempt.pk])

@@ -1069,13 +1069,15 @@ def _marks_and_result_write(attempt: Attempt, rows: list) -> None:
             attempt.pk])
 
 
+# The SET list from RESULT_FIELDS (column names of this module's own constants); values are
+# parameters.
 _MARKS_AND_RESULT_SQL = (
-    "WITH marks AS (UPDATE quizzes_attemptquestion AS aq "
+    "WITH marks AS (UPDATE quizzes_attemptquestion AS aq "  # noqa: S608
     "SET is_correct = v.is_correct, awarded = v.awarded "
     "FROM unnest(%s::bigint[], %s::boolean[], %s::numeric[]) AS v(id, is_correct, awarded) "
     "WHERE aq.id = v.id) "
-    "UPDATE quizzes_attempt SET score = %s, percent = %s, status = %s, passed = %s, "
-    "graded_at = %s WHERE id = %s")
+    f"UPDATE quizzes_attempt SET {', '.join(f'{name} = %s' for name in RESULT_FIELDS)} "
+    "WHERE id = %s")
 
 _CLAIM_SQL = ("UPDATE quizzes_attempt SET status = %s, submitted_at = %s, auto_submitted = %s "
               "WHERE id = %s AND status = %s")
